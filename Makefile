@@ -1,0 +1,35 @@
+# Animesion Workbook: `make demo` and `make test` set everything up on a fresh machine.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+PYTEST_ARGS ?=
+
+.PHONY: setup demo test lint lab bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+setup: $(STAMP)  ## create .venv (if needed) and install the package with its test extras
+
+demo: setup  ## run the notebooks headless on the synthetic dataset into outputs/
+	$(BIN)/python -m animesion.demo
+
+lint: setup
+	$(BIN)/ruff check .
+
+test: lint  ## ruff, then the whole test suite (unit tests, papermill runs, nbval)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lab: setup  ## open JupyterLab on notebooks/
+	$(BIN)/python -m pip install --quiet -e '.[lab]'
+	$(BIN)/jupyter lab notebooks/
+
+bench: setup  ## speed and memory benchmarks (prints ratios, writes benchmarks/results.md)
+	$(BIN)/python benchmarks/run.py
+
+clean:  ## remove generated data and outputs (keeps .venv)
+	rm -rf data outputs/notebooks outputs/*/ .pytest_cache

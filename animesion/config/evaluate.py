@@ -1,0 +1,27 @@
+"""Parameters of ``04_evaluate``: the original ``evaluate.py`` flags, needing only a checkpoint."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .base import ConfigBase, param
+from .choices import dataset_names
+
+SPLITS = ("train", "val", "test")
+
+
+@dataclass
+class EvaluateConfig(ConfigBase):
+    """Evaluate a checkpoint on a dataset split; dataset_name/dataset_path default to the checkpoint's."""
+
+    checkpoint_path: str = param("", "checkpoint to evaluate; empty takes the best checkpoint of the newest run")
+    dataset_name: str | None = param(None, "dataset to evaluate on; None uses the checkpoint's", dataset_names)
+    dataset_path: str | None = param(None, "dataset root; None uses the checkpoint's")
+    split: str = param("test", "which split to evaluate", SPLITS)
+    batch_size: int = param(64, "evaluation batch size")
+    no_cpu_workers: int = param(0, "data-loading worker processes")
+    results_dir: str = param("outputs", "where run folders are; figures go to <run>/evaluation/")
+    vis_arch: bool = param(False, "print a model summary with layers and parameter counts")
+    eval_imagebyimage: bool = param(True, "show a gallery of misclassified images with their top-5")
+    save_results: bool = param(True, "save the CSVs and figures")
+    max_gallery: int = param(12, "how many misclassified images the gallery shows")

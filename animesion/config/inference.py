@@ -1,0 +1,24 @@
+"""Parameters of ``05_inference``: classify every image file in a folder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .base import ConfigBase, param
+
+MODES = ("recognition_vision", "recognition_tagging", "gen_tags")
+SAMPLE_IMAGES = "data/sample_images"
+
+
+@dataclass
+class InferenceConfig(ConfigBase):
+    """Top-5 characters for each image in ``test_path``; the default folder is generated when missing."""
+
+    checkpoint_path: str = param("", "checkpoint to use; empty takes the best checkpoint of the newest run")
+    test_path: str = param(SAMPLE_IMAGES, "folder of images to classify (the default is generated when missing)")
+    mode: str = param("recognition_vision", "what to predict", MODES)
+    batch_size: int = param(32, "images per forward pass")
+    top_k: int = param(5, "how many characters to list per image")
+    save_results: bool = param(True, "save annotated images next to the results CSV")
+    results_dir: str = param("outputs", "results go to <results_dir>/inference/")
+    max_display: int = param(12, "how many annotated images the notebook shows")

@@ -1,0 +1,71 @@
+"""Parameters of ``03_train`` (and of ``python -m animesion.train``): the original ``train.py`` flags."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import ConfigError
+from .base import ConfigBase, param
+from .choices import dataset_names, load_partial_modes, model_names
+
+LR_SCHEDULERS = ("warmupCosine", "epochDecayConstant")
+MASK_SCHEDULES = ("bert", "full", "sigmoid")
+TOKENIZERS = ("tag", "wp")
+MASKING_BEHAVIORS = ("constant", "random")
+
+
+@dataclass
+class TrainConfig(ConfigBase):
+    """Everything one training run needs. Defaults are the quickstart: a CPU run in a few minutes."""
+
+    dataset_name: str = param("synthetic", "which dataset to use", dataset_names)
+    dataset_path: str = param("data/synthetic", "dataset root (relative paths start at the project root)")
+    model_name: str = param("shallow", "model architecture", model_names)
+    results_dir: str = param("outputs", "where run folders are written")
+    image_size: int = param(64, "square input resolution in pixels")
+    batch_size: int = param(32, "batch size for train/val/test")
+    no_epochs: int = param(30, "number of training epochs")
+    learning_rate: float = param(0.03, "initial (peak) learning rate for SGD with momentum 0.9")
+    lr_scheduler: str = param("warmupCosine", "learning-rate schedule", LR_SCHEDULERS)
+    epoch_decay: int = param(20, "epochDecayConstant: divide the LR by 3 every this many epochs")
+    warmup_steps: int = param(50, "warmupCosine: linear warm-up steps before the cosine decay")
+    pretrained: bool = param(False, "start from ImageNet weights")
+    pretrained_path: str = param("", "local file of pretrained weights, for offline use")
+    checkpoint_path: str = param("", "checkpoint to continue from or transfer")
+    transfer_learning: bool = param(False, "reset the classifier when loading checkpoint_path")
+    load_partial_mode: str | None = param(None, "load only parts of a ViT checkpoint", load_partial_modes)
+    log_freq: int = param(50, "log every this many training steps")
+    save_checkpoint_freq: int = param(5, "also keep a checkpoint every this many epochs")
+    no_cpu_workers: int = param(0, "data-loading worker processes (0 loads in the main process)")
+    seed: int = param(0, "random seed")
+    interm_features_fc: bool = param(False, "IFA head: classify from every layer's class token (ViTs)")
+    debugging: bool = param(False, "shorten every loop to log_freq*3 steps")
+    exclusion_loss: bool = param(False, "layer-wise exclusion loss (needs interm_features_fc)")
+    temperature: float = param(1.0, "temperature of the exclusion loss")
+    exclusion_weight: float = param(0.01, "weight of the exclusion loss")
+    exc_layers_dist: int = param(2, "layer distance between the pairs compared by the exclusion loss")
+    multimodal: bool = param(False, "vision+tags model (ViTs)")
+    max_text_seq_len: int = param(16, "tag sequence length, for padding and truncation")
+    mask_schedule: str | None = param(None, "masked-tag schedule", MASK_SCHEDULES)
+    mask_wu_percent: float = param(0.1, "sigmoid schedule: share of steps with no masking")
+    mask_cd_percent: float = param(0.5, "sigmoid schedule: share of steps with full masking")
+    ret_attn_scores: bool = param(False, "kept for compatibility: attention comes from 06_attention_viz")
+    tokenizer: str = param("tag", "tag tokenizer", TOKENIZERS)
+    masking_behavior: str = param("constant", "masked tokens become id 1 or a random id", MASKING_BEHAVIORS)
+    shuffle_tokens: bool = param(False, "shuffle the tag order of each sample")
+    run_name: str = param("", "run folder name; empty derives it from the parameters")
+
+    def validate(self) -> None:
+        positive = ("image_size", "batch_size", "no_epochs", "log_freq", "save_checkpoint_freq", "epoch_decay")
+        for key in positive:
+            if getattr(self, key) <= 0:
+                raise ConfigError(f"TrainConfig: {key} must be positive, got {getattr(self, key)}.")
+        if self.learning_rate <= 0:
+            raise ConfigError(f"TrainConfig: learning_rate must be positive, got {self.learning_rate}.")
+        for key in ("mask_wu_percent", "mask_cd_percent"):
+            if not 0.0 <= getattr(self, key) <= 1.0:
+                raise ConfigError(f"TrainConfig: {key} must lie in [0, 1], got {getattr(self, key)}.")
+        if self.no_cpu_workers < 0 or self.warmup_steps < 0:
+            raise ConfigError("TrainConfig: no_cpu_workers and warmup_steps must not be negative.")
+        if self.exclusion_loss and not self.interm_features_fc:
+            raise ConfigError("TrainConfig: exclusion_loss needs interm_features_fc=True (it compares layers).")

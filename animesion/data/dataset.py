@@ -1,0 +1,130 @@
+"""Datasets and data loaders: one code path for the synthetic set and every real layout."""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch.utils.data import DataLoader, Dataset, default_collate
+
+from ..errors import DataError, ImageLoadError
+from ..paths import resolve_path
+from .images import load_rgb
+from .layouts import LAYOUTS, Layout
+from .readers import drop_missing, labels_dir, read_class_names, read_split
+from .records import Record
+from .synthetic import ensure_synthetic
+from .vocab import Vocabulary
+
+log = logging.getLogger(__name__)
+VAL_FROM_TRAIN = 0.1  # share of train held out for validation when a layout has no val split
+
+
+@dataclass
+class DatasetSplits:
+    """A dataset on disk: its class names, the records of every split, and what was skipped."""
+
+    name: str
+    root: Path
+    image_root: Path
+    class_names: list[str]
+    splits: dict[str, list[Record]]
+    vocab: Vocabulary | None = None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+
+def _hold_out_val(train: list[Record], seed: int) -> tuple[list[Record], list[Record]]:
+    """Stratified, seeded split of ``train`` into (train, val) for layouts without a val split."""
+    by_class: dict[int, list[Record]] = {}
+    for r in train:
+        by_class.setdefault(r.class_id, []).append(r)
+    rng = random.Random(seed)
+    kept, val = [], []
+    for cid in sorted(by_class):
+        items = by_class[cid][:]
+        rng.shuffle(items)
+        n_val = int(len(items) * VAL_FROM_TRAIN) if len(items) >= 5 else 0
+        val += items[:n_val]
+        kept += items[n_val:]
+    return kept, val
+
+
+def load_dataset(
+    dataset_name: str, dataset_path: str | Path, with_tags: bool = False, seed: int = 0, progress: bool = True
+) -> DatasetSplits:
+    """Read (or, for ``synthetic``, draw if missing) the dataset and its train/val/test records."""
+    layout: Layout = LAYOUTS.get(dataset_name)
+    root = resolve_path(dataset_path)
+    if layout.synthetic:
+        ensure_synthetic(root, progress=progress)
+    elif not root.is_dir():
+        raise DataError(
+            f"dataset_path '{root}' does not exist; for dataset_name='{dataset_name}' point it at the folder "
+            f"that holds '{layout.image_dir}/'" + (f" and '{layout.labels_dir}/'." if layout.labels_dir else ".")
+        )
+    image_root = root / layout.image_dir
+    class_names = read_class_names(root, layout)
+    splits, problems = {}, []
+    for split in layout.splits:
+        records = read_split(root, layout, split, len(class_names), with_tags=with_tags)
+        splits[split], missing = drop_missing(records, image_root, split)
+        problems += missing
+    if "val" not in splits:
+        splits["train"], splits["val"] = _hold_out_val(splits["train"], seed)
+        log.info("%s has no val split: %d train images are held out for validation.", dataset_name, len(splits["val"]))
+    vocab = None
+    vocab_path = labels_dir(root, layout) / "vocab.json"
+    if with_tags and vocab_path.is_file():
+        vocab = Vocabulary.from_json(vocab_path)
+    return DatasetSplits(dataset_name, root, image_root, class_names, splits, vocab, problems)
+
+
+class ImageDataset(Dataset):
+    """Images of one split as ``{"image", "label", "index"}`` dicts; an unreadable image gives None.
+
+    The None is dropped by :func:`collate_skip_bad`, and the file is reported once by name, so one
+    bad image never stops a run.
+    """
+
+    def __init__(self, records: Sequence[Record], image_root: Path, transform: Callable, draft_size: int | None = None):
+        self.records = list(records)
+        self.image_root = Path(image_root)
+        self.transform = transform
+        self.draft_size = draft_size
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __getitem__(self, index: int) -> dict[str, Any] | None:
+        record = self.records[index]
+        try:
+            image = load_rgb(self.image_root / record.path, self.draft_size)
+        except ImageLoadError as err:
+            log.warning("skipped: %s", err)
+            return None
+        return {"image": self.transform(image), "label": record.class_id, "index": index}
+
+
+def collate_skip_bad(batch: list[dict[str, Any] | None]) -> dict[str, Any] | None:
+    """Collate the readable samples of a batch; None when none of them could be read."""
+    good = [b for b in batch if b is not None]
+    return default_collate(good) if good else None
+
+
+def make_loader(dataset: Dataset, batch_size: int, train: bool, workers: int = 0, seed: int = 0) -> DataLoader:
+    """A DataLoader; only training shuffles and drops the last partial batch, so metrics see every sample."""
+    generator = torch.Generator().manual_seed(seed)
+    return DataLoader(
+        dataset, batch_size=batch_size, shuffle=train, drop_last=train and len(dataset) > batch_size,
+        num_workers=workers, collate_fn=collate_skip_bad, generator=generator,
+        persistent_workers=workers > 0, pin_memory=torch.cuda.is_available(),
+    )

@@ -1,0 +1,78 @@
+"""Reading any image file as RGB, or failing with a reason that names the file."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageFile, ImageOps
+
+from ..errors import ImageLoadError
+
+# As in the original: a truncated file is decoded as far as it goes instead of being an error.
+ImageFile.LOAD_TRUNCATED_IMAGES = True
+
+IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".jfif", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"})
+MAX_PIXELS = 64_000_000  # refuse decompression bombs: about 8000×8000
+
+
+def _to_8bit(img: Image.Image) -> Image.Image:
+    """16-bit and float images → 8-bit grayscale, scaling by the type's range."""
+    arr = np.asarray(img)
+    if img.mode.startswith("I;16") or (img.mode == "I" and arr.max(initial=0) > 255):
+        arr = arr.astype(np.float32) / 257.0
+    elif img.mode == "F":
+        lo, hi = float(arr.min(initial=0)), float(arr.max(initial=1))
+        arr = (arr - lo) / max(hi - lo, 1e-12) * 255.0
+    return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8), "L")
+
+
+def to_rgb(img: Image.Image, background: tuple[int, int, int] = (255, 255, 255)) -> Image.Image:
+    """Convert any PIL mode to RGB; transparency is composited onto ``background`` (white)."""
+    if img.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
+        img = _to_8bit(img)
+    if img.mode == "P":
+        img = img.convert("RGBA" if "transparency" in img.info else "RGB")
+    if img.mode in ("LA", "La", "PA") or (img.mode == "L" and "transparency" in img.info):
+        img = img.convert("RGBA")
+    if img.mode in ("RGBA", "RGBa"):
+        canvas = Image.new("RGB", img.size, background)
+        canvas.paste(img, mask=img.getchannel("A"))
+        return canvas
+    return img.convert("RGB") if img.mode != "RGB" else img
+
+
+def load_rgb(path: str | Path, draft_size: int | None = None) -> Image.Image:
+    """Open ``path`` as an RGB image with its EXIF orientation applied.
+
+    ``draft_size``: let JPEG decode at a reduced scale when the file is much larger than needed.
+    Raises :class:`ImageLoadError` (naming the file) for missing, non-image, corrupt or huge files.
+    """
+    path = Path(path)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                if img.width * img.height > MAX_PIXELS:
+                    raise ImageLoadError(
+                        f"{path}: {img.width}×{img.height} pixels is larger than the {MAX_PIXELS:,} allowed."
+                    )
+                if draft_size and img.format == "JPEG":
+                    img.draft("RGB", (draft_size, draft_size))
+                img.load()
+                img = ImageOps.exif_transpose(img)
+                return to_rgb(img)
+    except ImageLoadError:
+        raise
+    except FileNotFoundError:
+        raise ImageLoadError(f"{path}: file not found.") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageLoadError(f"{path}: image is too large (decompression-bomb limit).") from None
+    except Exception as err:  # noqa: BLE001 - PIL raises many types for bad files
+        raise ImageLoadError(f"{path}: not a readable image ({type(err).__name__}: {err}).") from None
+
+
+def is_image_file(path: str | Path) -> bool:
+    """True when the extension is one of the common image formats."""
+    return Path(path).suffix.lower() in IMAGE_EXTENSIONS

@@ -1,0 +1,56 @@
+"""``python -m animesion.demo`` (``make demo``): run the notebooks headless on the synthetic dataset."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+from .config.train import TrainConfig
+from .errors import AnimesionError
+from .paths import resolve_path
+from .training.run_dir import run_name
+from .workbook import run_notebook
+
+
+def demo_steps() -> list[tuple[str, str, dict]]:
+    """(notebook, output name, parameters) in the order the demo runs them."""
+    quick = TrainConfig()
+    best = f"{quick.results_dir}/{run_name(quick)}/best.safetensors"
+    return [
+        ("03_train", "03_train", {}),
+        ("04_evaluate", "04_evaluate", {"checkpoint_path": best}),
+        ("05_inference", "05_inference", {"checkpoint_path": best}),
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run every demo step, then print the test top-1 of the quickstart model."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--only", nargs="*", help="run only these notebooks (e.g. 03_train)")
+    args = parser.parse_args(argv)
+    for notebook, out_name, params in demo_steps():
+        if args.only and notebook not in args.only:
+            continue
+        start = time.perf_counter()
+        print(f"▶ {notebook} {params or ''}", flush=True)
+        try:
+            out = run_notebook(notebook, params, output=f"outputs/notebooks/{out_name}.ipynb", progress=False)
+        except AnimesionError as err:
+            print(f"✗ {notebook}: {err}", file=sys.stderr)
+            return 2
+        except Exception as err:  # noqa: BLE001 - papermill's execution error: show its last line only
+            print(f"✗ {notebook} failed: {str(err).strip().splitlines()[-1]}", file=sys.stderr)
+            return 1
+        print(f"  done in {time.perf_counter() - start:.0f} s → {out}", flush=True)
+    metrics_path = resolve_path(TrainConfig().results_dir) / run_name(TrainConfig()) / "metrics.json"
+    if metrics_path.is_file():
+        metrics = json.loads(metrics_path.read_text())
+        print(f"Synthetic test top-1 of {TrainConfig().model_name}: {metrics['test_top1']:.2f}% "
+              f"(top-5 {metrics['test_top5']:.2f}%)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

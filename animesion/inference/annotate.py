@@ -1,0 +1,36 @@
+"""Annotated copies of classified images: the picture with its top-k predictions written under it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PIL import Image, ImageDraw
+
+from ..paths import resolve_path
+from .folder import InferenceResult
+
+
+def annotate(image: Image.Image, lines: list[str], width: int = 256) -> Image.Image:
+    """``image`` scaled to ``width`` with a white band of text lines underneath."""
+    scale = width / image.width
+    picture = image.resize((width, max(1, round(image.height * scale))))
+    band = 14 * len(lines) + 8
+    canvas = Image.new("RGB", (width, picture.height + band), "white")
+    canvas.paste(picture, (0, 0))
+    draw = ImageDraw.Draw(canvas)
+    for i, line in enumerate(lines):
+        draw.text((4, picture.height + 4 + 14 * i), line, fill=(0, 0, 0))
+    return canvas
+
+
+def write_results(result: InferenceResult, out_dir: str | Path, top_k: int) -> Path:
+    """Write ``predictions.csv``, ``failures.csv`` and an annotated copy of every kept image."""
+    out_dir = resolve_path(out_dir)
+    (out_dir / "annotated").mkdir(parents=True, exist_ok=True)
+    result.table.to_csv(out_dir / "predictions.csv", index=False)
+    result.failures.to_csv(out_dir / "failures.csv", index=False)
+    names, probs = result.top_lists(list(result.images))
+    for (path, image), top_names, top_probs in zip(result.images.items(), names, probs):
+        lines = [f"{p * 100:5.1f}% {name}" for name, p in zip(top_names[:top_k], top_probs[:top_k])]
+        annotate(image, lines).save(out_dir / "annotated" / f"{Path(path).stem}.png")
+    return out_dir

@@ -1,0 +1,29 @@
+"""Finding run folders and their checkpoints, so later notebooks can default to the latest run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from .errors import CheckpointError
+from .paths import resolve_path
+
+
+def find_checkpoint(checkpoint_path: str, results_dir: str, tag: str = "best",
+                    accept: Callable[[Path], bool] | None = None) -> Path:
+    """``checkpoint_path`` if given, else ``<tag>.safetensors`` of the newest run in ``results_dir``.
+
+    ``accept`` can restrict the search (e.g. to ViT runs for attention maps).
+    """
+    if checkpoint_path:
+        path = resolve_path(checkpoint_path)
+        if not path.is_file():
+            raise CheckpointError(f"checkpoint_path '{path}' does not exist.")
+        return path
+    root = resolve_path(results_dir)
+    candidates = [p for p in root.glob(f"*/{tag}.safetensors") if accept is None or accept(p)]
+    if not candidates:
+        raise CheckpointError(
+            f"No '{tag}.safetensors' checkpoint under '{root}'; run 03_train first or set checkpoint_path."
+        )
+    return max(candidates, key=lambda p: p.stat().st_mtime)

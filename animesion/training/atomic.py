@@ -1,0 +1,36 @@
+"""Writing files so that a crash or a full disk never leaves a half-written file in place."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from ..errors import CheckpointError
+
+
+def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
+    """Call ``write(tmp)`` on a temporary file next to ``path``, fsync it, then ``os.replace`` it in.
+
+    On any failure the temporary file is removed and the previous ``path`` stays as it was.
+    """
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+    except OSError as err:
+        raise CheckpointError(f"Cannot write to '{path.parent}': {err.strerror or err}.") from None
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as err:
+        reason = err.strerror or err
+        raise CheckpointError(f"Could not write '{path}' ({reason}); the previous file is intact.") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path

@@ -1,0 +1,46 @@
+"""Shared fixtures: a tiny synthetic dataset and a tiny trained checkpoint, made once per session.
+
+Tests never touch the network: ANIMESION_OFFLINE=1 makes every download path fail fast with its
+one-sentence message.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ["ANIMESION_OFFLINE"] = "1"
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+from animesion.config.synthetic import SyntheticConfig  # noqa: E402
+from animesion.config.train import TrainConfig  # noqa: E402
+from animesion.data.synthetic import generate_synthetic  # noqa: E402
+
+TINY_SYNTHETIC = SyntheticConfig(no_classes=6, images_per_class=12, image_size=48, seed=3)
+
+
+def tiny_train_config(dataset_path: Path, results_dir: Path, **overrides) -> TrainConfig:
+    """A TrainConfig that trains in a couple of seconds on the tiny synthetic set."""
+    values = dict(dataset_path=str(dataset_path), results_dir=str(results_dir), image_size=32, batch_size=16,
+                  no_epochs=2, learning_rate=0.05, warmup_steps=2, log_freq=2)
+    values.update(overrides)
+    return TrainConfig(**values)
+
+
+@pytest.fixture(scope="session")
+def tiny_dataset(tmp_path_factory) -> Path:
+    """A 6-character, 12-images-each synthetic dataset in the DAF:re faces layout (with tags)."""
+    root = tmp_path_factory.mktemp("data") / "synthetic"
+    return generate_synthetic(root, TINY_SYNTHETIC, progress=False)
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tiny_dataset, tmp_path_factory):
+    """A finished 2-epoch ``shallow`` run on the tiny dataset (its TrainResult)."""
+    from animesion.training import train
+
+    results = tmp_path_factory.mktemp("outputs")
+    return train(tiny_train_config(tiny_dataset, results, run_name="tiny_shallow"), progress=False)

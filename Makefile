@@ -22,7 +22,7 @@ lint: setup
 	$(BIN)/ruff check .
 
 test: lint  ## ruff, then the whole test suite (unit tests, papermill runs, nbval)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --nbval-lax tests notebooks $(PYTEST_ARGS)
 
 lab: setup  ## open JupyterLab on notebooks/
 	$(BIN)/python -m pip install --quiet -e '.[lab]'

@@ -18,6 +18,29 @@ NOTEBOOK_CONFIGS: dict[str, str] = {
 }
 
 
+# parameters/<prefix>*.yaml files are parameter sets of this notebook
+PARAMETER_PREFIXES: dict[str, str] = {
+    "explore": "01_data_exploration",
+    "make_dataset": "02_make_dataset",
+    "train": "03_train",
+    "quickstart": "03_train",
+    "evaluate": "04_evaluate",
+    "inference": "05_inference",
+    "attention": "06_attention_viz",
+}
+
+
+def notebook_for_parameters(path: str | Path) -> str:
+    """The notebook a ``parameters/*.yaml`` file belongs to, from its name's prefix."""
+    stem = Path(path).stem
+    for prefix, notebook in PARAMETER_PREFIXES.items():
+        if stem.startswith(prefix):
+            return notebook
+    raise AnimesionError(
+        f"'{Path(path).name}' does not start with a notebook prefix ({', '.join(PARAMETER_PREFIXES)})."
+    )
+
+
 def notebook_config(name: str) -> type[ConfigBase]:
     """The config class whose fields are the ``parameters`` cell of notebook ``name``."""
     if name not in NOTEBOOK_CONFIGS:

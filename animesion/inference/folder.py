@@ -75,4 +75,6 @@ def predict_folder(ckpt: Checkpoint, folder: str | Path, batch_size: int = 32, t
                 row[f"top{rank + 1}"] = ckpt.class_names[i[rank]]
                 row[f"top{rank + 1}_prob"] = p[rank]
             rows.append(row)
-    return InferenceResult(pd.DataFrame(rows), pd.DataFrame(failures, columns=["file", "reason"]), kept)
+    columns = ["file"] + [f"top{r}{suffix}" for r in range(1, k + 1) for suffix in ("", "_prob")]
+    table = pd.DataFrame(rows, columns=columns)
+    return InferenceResult(table, pd.DataFrame(failures, columns=["file", "reason"]), kept)

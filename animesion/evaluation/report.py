@@ -64,16 +64,17 @@ def save_report(report: EvaluationReport) -> Path:
 
 
 def misclassified(report: EvaluationReport, limit: int) -> dict[str, list]:
-    """The first ``limit`` misclassified samples: images, true names, top-5 names and probabilities."""
+    """The first ``limit`` misclassified samples: images, true names, captions, top-5 names and probabilities."""
     names = report.checkpoint.class_names
     wrong = (~report.predictions.correct1).nonzero().flatten()[:limit]
     records = report.dataset.records
-    out: dict[str, list] = {"images": [], "true": [], "top_names": [], "top_probs": [], "paths": []}
+    out: dict[str, list] = {"images": [], "true": [], "captions": [], "top_names": [], "top_probs": [], "paths": []}
     for i in wrong.tolist():
         record = records[int(report.predictions.indices[i])]
         out["images"].append(load_rgb(report.dataset.image_root / record.path))
         out["paths"].append(record.path)
         out["true"].append(names[int(report.predictions.labels[i])])
+        out["captions"].append(f"true: {out['true'][-1]}")
         out["top_names"].append([names[j] for j in report.predictions.topk_idx[i].tolist()])
         out["top_probs"].append(report.predictions.topk_prob[i].tolist())
     return out

@@ -38,8 +38,8 @@ def image_grid(images: Sequence, titles: Sequence[str] | None = None, ncols: int
 
 
 def prediction_gallery(images: Sequence, top_names: Sequence[Sequence[str]], top_probs: Sequence[Sequence[float]],
-                       true_names: Sequence[str] | None = None, ncols: int = 4) -> Figure:
-    """Images with their top-k predictions and confidences (and the true class, when known)."""
+                       captions: Sequence[str] | None = None, ncols: int = 4) -> Figure:
+    """Images with their top-k predictions and confidences, under an optional caption (file, true class)."""
     n = max(len(images), 1)
     ncols = min(ncols, n)
     nrows = math.ceil(n / ncols)
@@ -51,8 +51,8 @@ def prediction_gallery(images: Sequence, top_names: Sequence[Sequence[str]], top
         img_ax, txt_ax = axes[i // ncols, 2 * (i % ncols)], axes[i // ncols, 2 * (i % ncols) + 1]
         img_ax.imshow(_as_array(image))
         lines = []
-        if true_names is not None:
-            lines.append(f"true: {true_names[i]}")
+        if captions is not None:
+            lines.append(captions[i])
         lines += [f"{p * 100:5.1f}%  {name}" for name, p in zip(top_names[i], top_probs[i])]
         txt_ax.text(0, 0.5, "\n".join(lines), va="center", fontsize=8, family="monospace")
     fig.tight_layout()

@@ -35,7 +35,9 @@ class NotImplementedYetError(AnimesionError, NotImplementedError):
 
 def _notebook_handler(shell, etype, value, tb, tb_offset=None):  # noqa: ANN001 - IPython's signature
     """Show an AnimesionError as one line: the kernel still reports an error, so papermill stops."""
-    return [f"{etype.__name__}: {value}"]
+    stb = [f"{etype.__name__}: {value}"]
+    shell._showtraceback(etype, value, stb)  # ipykernel sends this as the cell's error output
+    return stb
 
 
 def install_notebook_handler() -> bool:

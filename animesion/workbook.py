@@ -73,3 +73,37 @@ def run_notebook(name: str, parameters: dict[str, Any] | None = None, parameters
         kernel_name="python3", progress_bar=progress,
     )
     return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m animesion.workbook NOTEBOOK [-f FILE.yaml] [-p NAME VALUE ...]``: papermill with checks.
+
+    Parameters are validated before the kernel starts, and any error is printed as one sentence.
+    """
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("notebook", help=f"one of: {', '.join(NOTEBOOK_CONFIGS)}")
+    parser.add_argument("-f", "--parameters-file", help="a parameters/*.yaml file")
+    parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+                        help="one parameter, its value read as YAML (e.g. -p no_epochs 5)")
+    parser.add_argument("-o", "--output", help="executed notebook (default outputs/notebooks/NOTEBOOK.ipynb)")
+    args = parser.parse_args(argv)
+    import yaml
+
+    params = {name: yaml.safe_load(value) for name, value in args.parameter}
+    try:
+        out = run_notebook(args.notebook, params, args.parameters_file, args.output)
+    except AnimesionError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except Exception as err:  # noqa: BLE001 - papermill's execution error: its last line is the cause
+        print(f"error: {str(err).strip().splitlines()[-1]}", file=sys.stderr)
+        return 1
+    print(f"executed notebook: {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -93,3 +93,22 @@ def test_bad_parameter_stops_with_one_sentence(tmp_path):
         run_notebook("03_train", {"model_name": "foo"}, output=tmp_path / "x.ipynb", progress=False)
     with pytest.raises(ConfigError, match="unknown parameter 'epochs'"):
         run_notebook("03_train", {"epochs": 3}, output=tmp_path / "x.ipynb", progress=False)
+
+
+def test_error_in_notebook_is_one_sentence(tmp_path):
+    """A missing dataset_path for a real dataset: the cell's error output is one line, no stack trace."""
+    from papermill.exceptions import PapermillExecutionError
+
+    with pytest.raises(PapermillExecutionError) as info:
+        run_notebook("03_train", {"dataset_name": "moeImouto", "dataset_path": str(tmp_path / "nowhere"),
+                                  "results_dir": str(tmp_path)}, output=tmp_path / "x.ipynb", progress=False)
+    assert info.value.ename == "DataError"
+    assert len(info.value.traceback) == 1 and "does not exist" in info.value.traceback[0]
+
+
+def test_workbook_cli_prints_one_sentence(capsys):
+    from animesion.workbook import main
+
+    assert main(["03_train", "-p", "model_name", "foo"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "model_name='foo' is not allowed" in err

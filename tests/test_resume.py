@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from conftest import tiny_train_config
 
 import animesion
@@ -37,6 +38,15 @@ sys.exit(main(sys.argv[2:]))
 DETERMINISTIC = ["epoch", "lr", "train_loss", "train_top1", "val_loss", "val_top1", "val_top5"]
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """One torch thread, as each launched process uses: two cores shared by busy processes are not oversubscribed."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def cli_args(**values) -> list[str]:
     """``--key value`` pairs for ``python -m animesion.train``."""
     return [text for key, value in values.items() for text in (f"--{key}", str(value))]
@@ -54,7 +64,8 @@ def test_sigkill_mid_epoch_then_resume_matches_an_uninterrupted_run(tiny_dataset
     config = tiny_train_config(**values)
     held = tmp_path / "held"
     proc = subprocess.Popen([sys.executable, "-c", HOLD_MID_EPOCH, str(held), *cli_args(**values)],
-                            env=subprocess_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            env={**subprocess_env(), "OMP_NUM_THREADS": "1"}, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
     while not held.exists():
         assert proc.poll() is None, f"training ended before epoch 2: {proc.stderr.read().decode()[-2000:]}"

@@ -1,8 +1,8 @@
 """Building a config from a command line: ``-f parameters/x.yaml --key value ...``.
 
 The flags are the config's fields, so a command line, a ``parameters/*.yaml`` file and a notebook's
-``parameters`` cell are the same thing. Values are read as YAML scalars (``true``, ``0.1``, ``None``),
-except for text parameters, which take the text as it is.
+``parameters`` cell are the same thing. Values are typed by the field: ``true``/``false``, numbers,
+``None`` where allowed; text parameters take the text as it is (``--run_name 007`` stays ``"007"``).
 """
 
 from __future__ import annotations
@@ -27,14 +27,29 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _value(text: str, annotation: Any) -> Any:
-    """``text`` typed for a field: text fields keep it (``None``/``null`` is None where allowed)."""
-    args = typing.get_args(annotation) or (annotation,)
-    if str in args:
-        return None if type(None) in args and text in ("None", "null") else text
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError:
-        return text  # the config refuses it with a sentence that names the parameter and its type
+    """``text`` typed for a field; text that fits no allowed type is passed on for the config to refuse."""
+    allowed = typing.get_args(annotation) or (annotation,)
+    if type(None) in allowed and text in ("None", "null", "~"):
+        return None
+    if str in allowed:
+        return text
+    for kind in (bool, int, float):
+        if kind in allowed:
+            try:
+                return _PARSERS[kind](text)
+            except ValueError:
+                continue
+    return text
+
+
+def _bool(text: str) -> bool:
+    value = yaml.safe_load(text)
+    if not isinstance(value, bool):
+        raise ValueError(text)
+    return value
+
+
+_PARSERS = {bool: _bool, int: int, float: float}
 
 
 def parse_config(cls: type[C], argv: Sequence[str], prog: str, description: str = "") -> C:

@@ -47,14 +47,21 @@ def make_accelerator(config: TrainConfig, run: RunDir) -> Accelerator:
         log_with=trackers_for(config),
         project_config=ProjectConfiguration(project_dir=str(run.path), logging_dir=str(run.tracking_path)),
     )
-    if config.mixed_precision == "fp16" and accelerator.device.type == "cpu":
-        raise ConfigError("TrainConfig: mixed_precision='fp16' needs a GPU; use 'bf16' or 'no' on the CPU.")
-    if config.batch_size % accelerator.num_processes:
-        raise ConfigError(
-            f"TrainConfig: batch_size ({config.batch_size}) must be a multiple of the number of processes "
-            f"({accelerator.num_processes}), since every process takes an equal share of each batch."
-        )
+    problem = _unsupported(config, accelerator)
+    if problem:
+        forget_single_process_state()
+        raise ConfigError(problem)
     return accelerator
+
+
+def _unsupported(config: TrainConfig, accelerator: Accelerator) -> str | None:
+    """Why ``config`` cannot train with this ``accelerator``, in one sentence; None when it can."""
+    if config.mixed_precision == "fp16" and accelerator.device.type == "cpu":
+        return "TrainConfig: mixed_precision='fp16' needs a GPU; use 'bf16' or 'no' on the CPU."
+    if config.batch_size % accelerator.num_processes:
+        return (f"TrainConfig: batch_size ({config.batch_size}) must be a multiple of the number of processes "
+                f"({accelerator.num_processes}), since every process takes an equal share of each batch.")
+    return None
 
 
 def gather_predictions(accelerator: Accelerator, preds: Predictions) -> Predictions:

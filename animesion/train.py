@@ -1,8 +1,10 @@
 """Command line for training: ``python -m animesion.train -f parameters/x.yaml --key value``.
 
-The same parameters as the ``03_train`` notebook (the :class:`TrainConfig` fields). Several processes
-or GPUs: ``accelerate launch [--num_processes N] -m animesion.train -f parameters/x.yaml``. A mistake
-in the parameters is printed as one sentence and the command exits with status 2.
+The same parameters as the ``03_train`` notebook (the :class:`TrainConfig` fields). Several GPUs:
+``accelerate launch --multi_gpu --num_processes N -m animesion.train -f parameters/x.yaml`` (on a machine
+without CUDA the same command starts N CPU processes that talk over gloo), or ``--num_processes N`` here,
+which uses Accelerate's notebook launcher. A mistake in the parameters is printed as one sentence and the
+command exits with status 2.
 """
 
 from __future__ import annotations

@@ -60,6 +60,11 @@ class TrainResult:
     last_checkpoint: Path
 
 
+def pick_device() -> torch.device:
+    """CUDA when available, else CPU (for evaluation outside a training run; training asks Accelerate)."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
 def build_loaders(config: TrainConfig, data: DatasetSplits) -> dict[str, DataLoader]:
     """Train (epoch-seeded shuffle and augmentation) and val/test (in order, every sample) loaders."""
     loaders = {}

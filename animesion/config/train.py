@@ -12,6 +12,8 @@ LR_SCHEDULERS = ("warmupCosine", "epochDecayConstant")
 MASK_SCHEDULES = ("bert", "full", "sigmoid")
 TOKENIZERS = ("tag", "wp")
 MASKING_BEHAVIORS = ("constant", "random")
+TRACKERS = ("tensorboard", "wandb")
+MIXED_PRECISION = ("no", "bf16", "fp16")
 
 
 @dataclass
@@ -23,7 +25,7 @@ class TrainConfig(ConfigBase):
     model_name: str = param("shallow", "model architecture", model_names)
     results_dir: str = param("outputs", "where run folders are written")
     image_size: int = param(64, "square input resolution in pixels")
-    batch_size: int = param(32, "batch size for train/val/test")
+    batch_size: int = param(32, "batch size for train/val/test (the global batch, split across processes)")
     no_epochs: int = param(30, "number of training epochs")
     learning_rate: float = param(0.03, "initial (peak) learning rate for SGD with momentum 0.9")
     lr_scheduler: str = param("warmupCosine", "learning-rate schedule", LR_SCHEDULERS)
@@ -35,7 +37,7 @@ class TrainConfig(ConfigBase):
     transfer_learning: bool = param(False, "reset the classifier when loading checkpoint_path")
     load_partial_mode: str | None = param(None, "load only parts of a ViT checkpoint", load_partial_modes)
     log_freq: int = param(50, "log every this many training steps")
-    save_checkpoint_freq: int = param(5, "also keep a checkpoint every this many epochs")
+    save_checkpoint_freq: int = param(1, "write a resumable checkpoint every this many epochs (and after the last)")
     no_cpu_workers: int = param(0, "data-loading worker processes (0 loads in the main process)")
     seed: int = param(0, "random seed")
     interm_features_fc: bool = param(False, "IFA head: classify from every layer's class token (ViTs)")
@@ -54,9 +56,17 @@ class TrainConfig(ConfigBase):
     masking_behavior: str = param("constant", "masked tokens become id 1 or a random id", MASKING_BEHAVIORS)
     shuffle_tokens: bool = param(False, "shuffle the tag order of each sample")
     run_name: str = param("", "run folder name; empty derives it from the parameters")
+    # Long runs: resuming, checkpoint retention, tracking and Accelerate (none of these are original flags).
+    resume: bool = param(False, "continue from the newest checkpoint in the run folder, if there is one")
+    keep_last: int = param(2, "keep this many newest resumable checkpoints (plus best-accuracy and best-loss)")
+    tracker: str | None = param(None, "also log to TensorBoard (local files) or W&B (offline mode)", TRACKERS)
+    mixed_precision: str = param("no", "Accelerate mixed precision; bf16/fp16 pay off on GPUs only", MIXED_PRECISION)
+    gradient_accumulation_steps: int = param(1, "optimizer step every this many batches (effective batch grows)")
+    num_processes: int = param(1, "processes that Accelerate's notebook launcher starts; 1 trains in this process")
 
     def validate(self) -> None:
-        positive = ("image_size", "batch_size", "no_epochs", "log_freq", "save_checkpoint_freq", "epoch_decay")
+        positive = ("image_size", "batch_size", "no_epochs", "log_freq", "save_checkpoint_freq", "epoch_decay",
+                    "keep_last", "gradient_accumulation_steps", "num_processes")
         for key in positive:
             if getattr(self, key) <= 0:
                 raise ConfigError(f"TrainConfig: {key} must be positive, got {getattr(self, key)}.")
@@ -69,3 +79,8 @@ class TrainConfig(ConfigBase):
             raise ConfigError("TrainConfig: no_cpu_workers and warmup_steps must not be negative.")
         if self.exclusion_loss and not self.interm_features_fc:
             raise ConfigError("TrainConfig: exclusion_loss needs interm_features_fc=True (it compares layers).")
+        if self.batch_size % self.num_processes:
+            raise ConfigError(
+                f"TrainConfig: batch_size ({self.batch_size}) must be a multiple of num_processes "
+                f"({self.num_processes})."
+            )

@@ -1,4 +1,9 @@
-"""One training epoch: forward, loss, backward, optimizer and LR-schedule steps, with a progress bar."""
+"""One training epoch under Accelerate: forward, loss, backward, optimizer and schedule steps, progress bar.
+
+Accelerate does the device placement, the DDP gradient averaging, mixed precision (autocast and the
+fp16 loss scaler) and gradient accumulation: inside ``accelerator.accumulate`` the optimizer and the
+prepared scheduler only step on every ``gradient_accumulation_steps``-th batch.
+"""
 
 from __future__ import annotations
 
@@ -7,52 +12,58 @@ import time
 from collections.abc import Callable
 
 import torch
+from accelerate import Accelerator
 from torch import nn
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
-from ..evaluation.predict import autocast
-
 log = logging.getLogger(__name__)
 
 
 def train_one_epoch(
-    model: nn.Module, loader: DataLoader, optimizer: Optimizer, scheduler: LRScheduler,
-    loss_fn: Callable, device: torch.device, *, epoch: int, log_freq: int,
-    max_steps: int | None = None, progress: bool = True,
+    model: nn.Module, loader: DataLoader, optimizer: Optimizer, scheduler: LRScheduler, loss_fn: Callable,
+    accelerator: Accelerator, *, epoch: int, log_freq: int, max_steps: int | None = None, progress: bool = True,
 ) -> dict[str, float]:
-    """Train for one pass over ``loader`` (at most ``max_steps`` batches); return mean loss, top-1 and speed."""
+    """Train for one pass over ``loader`` (at most ``max_steps`` batches).
+
+    Returns the mean loss and top-1 over the samples of every process, the optimizer steps taken and the speed.
+    """
     model.train()
-    total_loss, correct, seen, start = 0.0, 0, 0, time.perf_counter()
+    # [loss·n, correct, n] summed over this process's batches; reduced over processes at the end
+    totals = torch.zeros(3, device=accelerator.device)
     steps = len(loader) if max_steps is None else min(len(loader), max_steps)
-    bar = tqdm(loader, total=steps, desc=f"epoch {epoch}", leave=False, disable=not progress)
+    optimizer_steps, start = 0, time.perf_counter()
+    main = accelerator.is_main_process
+    bar = tqdm(loader, total=steps, desc=f"epoch {epoch}", leave=False, disable=not (progress and main))
     for step, batch in enumerate(bar):
         if step >= steps:
             break
         if batch is None:  # every image of this batch was unreadable (already reported)
             continue
-        images = batch["image"].to(device, non_blocking=True)
-        labels = batch["label"].to(device, non_blocking=True)
-        with autocast(device):
-            output = model(images)
-        terms = loss_fn(output, labels)
-        optimizer.zero_grad(set_to_none=True)
-        terms["loss"].backward()
-        optimizer.step()
-        scheduler.step()
-        n = labels.shape[0]
-        total_loss += terms["loss"].item() * n
-        correct += (output["logits"].argmax(dim=-1) == labels).sum().item()
-        seen += n
-        if step % log_freq == 0:
-            bar.set_postfix(loss=f"{terms['loss'].item():.3f}", lr=f"{scheduler.get_last_lr()[0]:.2e}")
-            log.info("epoch %d step %d/%d loss %.4f", epoch, step, steps, terms["loss"].item())
+        labels = batch["label"]
+        with accelerator.accumulate(model):
+            output = model(batch["image"])
+            terms = loss_fn(output, labels)
+            accelerator.backward(terms["loss"])
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+        optimizer_steps += accelerator.sync_gradients
+        loss = terms["loss"].detach()
+        correct = (output["logits"].argmax(dim=-1) == labels).sum()
+        totals += torch.stack([loss * labels.shape[0], correct.float(), totals.new_tensor(labels.shape[0])])
+        if step % log_freq == 0 and main:
+            lr = scheduler.get_last_lr()[0]
+            bar.set_postfix(loss=f"{loss.item():.3f}", lr=f"{lr:.2e}")
+            log.info("epoch %d step %d/%d loss %.4f lr %.3e", epoch, step, steps, loss.item(), lr)
+    loss_sum, correct, seen = accelerator.reduce(totals, reduction="sum").tolist()
     seconds = time.perf_counter() - start
     return {
-        "train_loss": total_loss / max(seen, 1),
+        "train_loss": loss_sum / max(seen, 1),
         "train_top1": 100.0 * correct / max(seen, 1),
         "train_images_per_s": seen / max(seconds, 1e-9),
         "epoch_time_s": seconds,
+        "optimizer_steps": optimizer_steps,
     }

@@ -16,8 +16,12 @@ from ..errors import CheckpointError
 from ..paths import resolve_path
 from .atomic import atomic_write
 
-# Parameters that do not change what is trained, so they do not change the run folder either.
-NOT_IN_RUN_NAME = ("results_dir", "run_name", "log_freq", "no_cpu_workers")
+# Parameters that do not change what is trained, so they do not change the run folder either: a run
+# resumed with ``resume=True``, more loader workers or another process count lands in the same folder.
+NOT_IN_RUN_NAME = (
+    "results_dir", "run_name", "log_freq", "no_cpu_workers", "save_checkpoint_freq", "resume", "keep_last",
+    "tracker", "num_processes",
+)
 
 
 def run_name(config: TrainConfig) -> str:
@@ -42,10 +46,20 @@ class RunDir:
         self.history_path = self.path / "history.csv"
         self.metrics_path = self.path / "metrics.json"
         self.log_path = self.path / "train.log"
+        self.states_path = self.path / "checkpoints"
+        self.tracking_path = self.path / "tracking"
 
     def checkpoint(self, tag: str) -> Path:
         """Path of the checkpoint called ``tag`` (best, last, epoch5, ...)."""
         return self.path / f"{tag}.safetensors"
+
+    def state(self, epoch: int) -> Path:
+        """Path of the resumable training state written after ``epoch``."""
+        return self.states_path / f"epoch{epoch:04d}.pt"
+
+    def states(self) -> list[Path]:
+        """The resumable training states in this folder, oldest first."""
+        return sorted(self.states_path.glob("epoch[0-9][0-9][0-9][0-9].pt"))
 
     def figure(self, name: str) -> Path:
         """Path of a figure file."""
@@ -56,17 +70,19 @@ class RunDir:
         text = yaml.safe_dump(config.to_dict(), sort_keys=False)
         atomic_write(self.path / "params.yaml", lambda tmp: tmp.write_text(text))
 
-    def append_history(self, row: dict[str, Any]) -> None:
-        """Append one epoch's row to ``history.csv`` (header written with the first row)."""
-        new = not self.history_path.is_file()
-        with open(self.history_path, "a", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=list(row))
-            if new:
+    def write_history(self, rows: list[dict[str, Any]]) -> None:
+        """Write ``history.csv`` (one row per epoch so far) atomically; a resumed run rewrites the same file."""
+
+        def write(tmp: Path) -> None:
+            with open(tmp, "w", newline="") as f:
+                writer = csv.DictWriter(f, fieldnames=list(rows[0]) if rows else [])
                 writer.writeheader()
-            writer.writerow(row)
+                writer.writerows(rows)
+
+        atomic_write(self.history_path, write)
 
     def reset_history(self) -> None:
-        """Start a fresh ``history.csv`` (a new run, not a resumed one)."""
+        """Remove the ``history.csv`` of an earlier run in this folder (a new run, not a resumed one)."""
         self.history_path.unlink(missing_ok=True)
 
     def write_metrics(self, metrics: dict[str, Any]) -> None:

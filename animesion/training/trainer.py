@@ -1,18 +1,25 @@
-"""``train(config)``: the whole run of ``03_train``, from data to test metrics, in one call."""
+"""``train(config)``: the whole run of ``03_train``, from data to test metrics, in one call.
+
+The run goes through Hugging Face Accelerate, so the same call trains on a CPU, one GPU, or several
+processes started by ``accelerate launch`` or the notebook launcher. Only the main process writes files.
+"""
 
 from __future__ import annotations
 
 import logging
-import random
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-import numpy as np
 import pandas as pd
 import torch
+from accelerate import Accelerator
+from accelerate.utils import gather_object, set_seed
+from torch import nn
+from torch.utils.data import DataLoader
 
 from ..config.train import TrainConfig
 from ..data.dataset import DatasetSplits, ImageDataset, load_dataset, make_loader
@@ -20,10 +27,15 @@ from ..data.transforms import build_transform
 from ..evaluation.metrics import summary
 from ..evaluation.predict import predict
 from ..models import count_parameters, create_model
+from ..tracking import PROJECT, hparams, init_kwargs
 from .checkpoint import load_checkpoint, save_checkpoint
+from .distributed import forget_single_process_state, gather_predictions, make_accelerator
 from .engine import train_one_epoch
 from .losses import TrainingLoss
+from .resume import Progress, Stateful, clear_states, newest_state, prune_states, restore_state, save_state
+from .rng import capture_rng, restore_rng
 from .run_dir import RunDir
+from .sampling import make_train_loader
 from .schedules import LR_SCHEDULES
 from .weights import load_initial_weights
 
@@ -48,106 +60,180 @@ class TrainResult:
     last_checkpoint: Path
 
 
-def set_seed(seed: int) -> None:
-    """Seed Python, NumPy and torch (CPU and CUDA)."""
-    random.seed(seed)
-    np.random.seed(seed)  # noqa: NPY002 - seeds legacy global-state users (e.g. some augmentations)
-    torch.manual_seed(seed)
-
-
 def pick_device() -> torch.device:
-    """CUDA when available, else CPU."""
+    """CUDA when available, else CPU (for evaluation outside a training run; training asks Accelerate)."""
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-def build_loaders(config: TrainConfig, data: DatasetSplits) -> dict[str, torch.utils.data.DataLoader]:
-    """Train (shuffled, augmented) and val/test (in order, every sample) loaders."""
+def build_loaders(config: TrainConfig, data: DatasetSplits) -> dict[str, DataLoader]:
+    """Train (epoch-seeded shuffle and augmentation) and val/test (in order, every sample) loaders."""
     loaders = {}
     for split, records in data.splits.items():
         train = split == "train"
         dataset = ImageDataset(records, data.image_root, build_transform(config.image_size, train),
                                draft_size=config.image_size + 32)
-        loaders[split] = make_loader(dataset, config.batch_size, train, config.no_cpu_workers, config.seed)
+        if train:
+            loaders[split] = make_train_loader(dataset, config.batch_size, config.no_cpu_workers, config.seed)
+        else:
+            loaders[split] = make_loader(dataset, config.batch_size, False, config.no_cpu_workers, config.seed)
     return loaders
 
 
 def train(config: TrainConfig, callbacks: Sequence[Callback] = (), progress: bool = True) -> TrainResult:
     """Train ``config.model_name`` on ``config.dataset_name``, validating every epoch and testing at the end.
 
-    Writes ``results_dir/<run_name>/`` with params.yaml, history.csv, metrics.json, train.log,
-    best/last/periodic checkpoints and figures.
+    Writes ``results_dir/<run_name>/``: params.yaml, history.csv, metrics.json, train.log, the best-accuracy
+    (``best``), best-loss and last weights, resumable states in ``checkpoints/`` and tracker files. With
+    ``resume=True`` it continues from the newest state there.
     """
     run = RunDir(config)
-    handler = run.file_logger()
+    accelerator = make_accelerator(config, run)
+    main = accelerator.is_main_process
+    handler = run.file_logger() if main else logging.NullHandler()
     log.addHandler(handler)
-    log.setLevel(logging.INFO)
+    log.setLevel(logging.INFO if main else logging.WARNING)
     try:
-        return _train(config, run, callbacks, progress)
+        return _train(config, run, accelerator, callbacks if main else (), progress and main)
     finally:
+        accelerator.end_training()
         log.removeHandler(handler)
         handler.close()
+        forget_single_process_state()
 
 
-def _train(config: TrainConfig, run: RunDir, callbacks: Sequence[Callback], progress: bool) -> TrainResult:
-    set_seed(config.seed)
-    device = pick_device()
-    run.write_params(config)
-    run.reset_history()
+def _train(config: TrainConfig, run: RunDir, accelerator: Accelerator, callbacks: Sequence[Callback],
+           progress: bool) -> TrainResult:
+    set_seed(config.seed, device_specific=True)  # seed + process index: own dropout streams per process
     data = load_dataset(config.dataset_name, config.dataset_path, with_tags=config.multimodal, seed=config.seed,
                         progress=progress)
     loaders = build_loaders(config, data)
     model = create_model(config, data.num_classes, len(data.vocab) if data.vocab else None)
     if config.checkpoint_path:
         load_initial_weights(model, config)
-    model.to(device)
-    log.info("run %s: %s on %s (%d classes, %s train / %s val / %s test images), %d parameters, device %s",
-             run.name, config.model_name, config.dataset_name, data.num_classes, len(data.splits["train"]),
-             len(data.splits["val"]), len(data.splits["test"]), count_parameters(model), device)
-
     max_steps = config.log_freq * 3 if config.debugging else None
-    steps_per_epoch = min(len(loaders["train"]), max_steps or len(loaders["train"]))
+    batches = min(len(loaders["train"]), max_steps or len(loaders["train"]))
+    steps_per_epoch = math.ceil(batches / config.gradient_accumulation_steps)  # optimizer steps
     optimizer = torch.optim.SGD(model.parameters(), lr=config.learning_rate, momentum=0.9)
     scheduler = LR_SCHEDULES.get(config.lr_scheduler)(
         optimizer, total_steps=steps_per_epoch * config.no_epochs, warmup_steps=config.warmup_steps,
         steps_per_epoch=steps_per_epoch, epoch_decay=config.epoch_decay,
     )
+    model, optimizer, scheduler, train_loader, val_loader, test_loader = accelerator.prepare(
+        model, optimizer, scheduler, loaders["train"], loaders["val"], loaders["test"])
+    # Everything a resumed run needs back; a later stateful scheduler (e.g. tag masking) joins this mapping.
+    stateful: dict[str, Stateful] = {"model": accelerator.unwrap_model(model), "optimizer": optimizer,
+                                     "lr_scheduler": scheduler}
+    state, resumed_from = _start(config, run, accelerator, stateful)
+    log.info("run %s: %s on %s (%d classes, %s train / %s val / %s test images), %d parameters, %d process(es) "
+             "on %s, mixed precision %s", run.name, config.model_name, config.dataset_name, data.num_classes,
+             len(data.splits["train"]), len(data.splits["val"]), len(data.splits["test"]), count_parameters(model),
+             accelerator.num_processes, accelerator.device, accelerator.mixed_precision)
+    if config.tracker:
+        accelerator.init_trackers(PROJECT, config=hparams(config),
+                                  init_kwargs=init_kwargs(run.name, str(run.tracking_path)))
+
     loss_fn = TrainingLoss(config)
     meta = {"class_names": data.class_names, "vocab": data.vocab}
-    rows: list[dict[str, Any]] = []
-    best_top1, best_epoch, start = -1.0, 0, time.perf_counter()
-    for epoch in range(1, config.no_epochs + 1):
+    for epoch in range(state.epoch + 1, config.no_epochs + 1):
+        start = time.perf_counter()
         lr = scheduler.get_last_lr()[0]
-        stats = train_one_epoch(model, loaders["train"], optimizer, scheduler, loss_fn, device, epoch=epoch,
+        train_loader.set_epoch(epoch)
+        stats = train_one_epoch(model, train_loader, optimizer, scheduler, loss_fn, accelerator, epoch=epoch,
                                 log_freq=config.log_freq, max_steps=max_steps, progress=progress)
-        val = summary(predict(model, loaders["val"], device, max_batches=max_steps, desc="validating",
-                              progress=progress))
-        row = {"epoch": epoch, "lr": lr, **stats, "val_loss": val["loss"], "val_top1": val["top1"],
-               "val_top5": val["top5"]}
-        rows.append(row)
-        run.append_history(row)
-        info = {"epoch": epoch, "val_top1": val["top1"], "val_loss": val["loss"]}
-        if val["top1"] > best_top1:
-            best_top1, best_epoch = val["top1"], epoch
-            save_checkpoint(run.checkpoint("best"), model, config, **meta, info=info)
-        save_checkpoint(run.checkpoint("last"), model, config, **meta, info=info)
-        if epoch % config.save_checkpoint_freq == 0:
-            save_checkpoint(run.checkpoint(f"epoch{epoch}"), model, config, **meta, info=info)
+        val = _evaluate(stateful["model"], val_loader, accelerator, max_steps, "validating", progress)
+        row = {"epoch": epoch, "lr": lr, **{k: v for k, v in stats.items() if k != "optimizer_steps"},
+               "val_loss": val["loss"], "val_top1": val["top1"], "val_top5": val["top5"]}
+        state.epoch, state.step = epoch, state.step + stats["optimizer_steps"]
+        state.history.append(row)
+        state.train_time_s += time.perf_counter() - start
+        _save_epoch(config, run, accelerator, state, stateful, val, meta)
+        accelerator.log(row, step=epoch)
         log.info("epoch %d: train loss %.4f top-1 %.2f%% | val loss %.4f top-1 %.2f%% top-5 %.2f%%", epoch,
                  stats["train_loss"], stats["train_top1"], val["loss"], val["top1"], val["top5"])
-        history = pd.DataFrame(rows)
         for callback in callbacks:
-            callback.on_epoch_end(history)
-    train_time = time.perf_counter() - start
+            callback.on_epoch_end(pd.DataFrame(state.history))
 
-    best = load_checkpoint(run.checkpoint("best"), device)
-    test = summary(predict(best.model, loaders["test"], device, max_batches=max_steps, desc="testing",
-                           progress=progress))
+    accelerator.wait_for_everyone()  # the main process has written best.safetensors
+    best = load_checkpoint(run.checkpoint("best"), accelerator.device)
+    test = _evaluate(best.model, test_loader, accelerator, max_steps, "testing", progress)
     metrics = {
         "run_name": run.name, "test_top1": test["top1"], "test_top5": test["top5"], "test_loss": test["loss"],
-        "test_samples": test["samples"], "best_val_top1": best_top1, "best_epoch": best_epoch,
-        "train_time_s": train_time, "num_parameters": count_parameters(model), "num_classes": data.num_classes,
-        "device": str(device), "skipped_files": data.problems,
+        "test_samples": test["samples"], "best_val_top1": state.best_top1, "best_epoch": state.best_top1_epoch,
+        "best_val_loss": state.best_loss, "best_loss_epoch": state.best_loss_epoch, "epochs": state.epoch,
+        "optimizer_steps": state.step, "train_time_s": state.train_time_s, "num_parameters": count_parameters(model),
+        "num_classes": data.num_classes, "device": str(accelerator.device), "num_processes": accelerator.num_processes,
+        "mixed_precision": accelerator.mixed_precision, "resumed_from": str(resumed_from) if resumed_from else None,
+        "skipped_files": data.problems,
     }
-    run.write_metrics(metrics)
-    log.info("test top-1 %.2f%% top-5 %.2f%% (best val epoch %d)", test["top1"], test["top5"], best_epoch)
-    return TrainResult(run.path, pd.DataFrame(rows), metrics, run.checkpoint("best"), run.checkpoint("last"))
+    if accelerator.is_main_process:
+        run.write_metrics(metrics)
+    log.info("test top-1 %.2f%% top-5 %.2f%% (best val epoch %d)", test["top1"], test["top5"],
+             state.best_top1_epoch)
+    return TrainResult(run.path, pd.DataFrame(state.history), metrics, run.checkpoint("best"),
+                       run.checkpoint("last"))
+
+
+def _start(config: TrainConfig, run: RunDir, accelerator: Accelerator,
+           stateful: dict[str, Stateful]) -> tuple[Progress, Path | None]:
+    """A fresh run's empty progress, or the restored progress of the newest state when resuming."""
+    found = newest_state(run, config) if config.resume else None
+    if found is None:
+        if config.resume:
+            log.info("resume: '%s' holds no checkpoint yet, so the run starts from the beginning", run.path)
+        if accelerator.is_main_process:
+            clear_states(run)
+            run.reset_history()
+            run.write_params(config)
+        return Progress(), None
+    path, saved = found
+    state = restore_state(saved, stateful)
+    rng = saved["rng"]
+    if len(rng) == accelerator.num_processes:
+        restore_rng(rng[accelerator.process_index])
+    else:
+        log.warning("the checkpoint was written by %d process(es), this run has %d: random streams (dropout) "
+                    "start afresh, so the run is not bit-for-bit the uninterrupted one", len(rng),
+                    accelerator.num_processes)
+    if accelerator.is_main_process:
+        run.write_history(state.history)
+        run.write_params(config)
+    log.info("resumed from %s: epoch %d done, optimizer step %d", path, state.epoch, state.step)
+    return state, path
+
+
+def _evaluate(model: nn.Module, loader: DataLoader, accelerator: Accelerator, max_batches: int | None, desc: str,
+              progress: bool) -> dict[str, float]:
+    """Loss, top-1 and top-5 over every sample of ``loader``, counted once across processes."""
+    preds = predict(model, loader, accelerator.device, max_batches=max_batches, desc=desc, progress=progress)
+    return summary(gather_predictions(accelerator, preds))
+
+
+def _save_epoch(config: TrainConfig, run: RunDir, accelerator: Accelerator, state: Progress,
+                stateful: dict[str, Stateful], val: dict[str, float], meta: dict[str, Any]) -> None:
+    """Update the best metrics; write history, best/last weights and (when due) a resumable state.
+
+    Every write is atomic: a full disk stops the run with a CheckpointError and the files from the
+    previous epoch stay as they were.
+    """
+    epoch = state.epoch
+    better_top1, better_loss = val["top1"] > state.best_top1, val["loss"] < state.best_loss
+    if better_top1:
+        state.best_top1, state.best_top1_epoch = val["top1"], epoch
+    if better_loss:
+        state.best_loss, state.best_loss_epoch = val["loss"], epoch
+    due = epoch % config.save_checkpoint_freq == 0 or epoch == config.no_epochs
+    # Captured last, so a resumed run continues the random streams from exactly here (one per process).
+    rng = gather_object([capture_rng()]) if due else []
+    if not accelerator.is_main_process:
+        return
+    model = stateful["model"]
+    info = {"epoch": epoch, "val_top1": val["top1"], "val_loss": val["loss"]}
+    run.write_history(state.history)
+    if better_top1:
+        save_checkpoint(run.checkpoint("best"), model, config, **meta, info=info)
+    if better_loss:
+        save_checkpoint(run.checkpoint("best_loss"), model, config, **meta, info=info)
+    save_checkpoint(run.checkpoint("last"), model, config, **meta, info=info)
+    if due:
+        save_state(run.state(epoch), config, state, stateful, rng)
+        prune_states(run, config.keep_last)

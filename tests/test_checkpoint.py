@@ -1,0 +1,103 @@
+"""Checkpoints are never half-written: retention, a full disk, an unwritable results_dir, parameter checks."""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+from conftest import tiny_train_config
+
+from animesion.errors import CheckpointError
+from animesion.training import load_checkpoint, train
+from animesion.training.atomic import atomic_write
+from animesion.training.resume import load_state, newest_state
+from animesion.training.run_dir import RunDir
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """One torch thread, as each launched process uses: two cores shared by busy processes are not oversubscribed."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def no_space_left(obj, f, *args, **kwargs) -> None:
+    """Stands in for ``torch.save`` on a full disk: part of the file gets written, then ENOSPC."""
+    Path(f).write_bytes(b"half a checkpoint")
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+@pytest.fixture(scope="module")
+def three_epochs(tiny_dataset, tmp_path_factory):
+    """A finished 3-epoch run with the default keep_last=2."""
+    config = tiny_train_config(tiny_dataset, tmp_path_factory.mktemp("outputs"), no_epochs=3)
+    return config, train(config, progress=False)
+
+
+def test_keeps_the_newest_states_and_the_best_weights(three_epochs):
+    config, result = three_epochs
+    run = RunDir(config)
+    assert [p.name for p in run.states()] == ["epoch0002.pt", "epoch0003.pt"]
+    state = load_state(run.state(3))  # torch.load(weights_only=True) inside
+    assert state["progress"]["epoch"] == 3 and state["progress"]["step"] == 9
+    assert set(state["objects"]) == {"model", "optimizer", "lr_scheduler"}
+    assert state["objects"]["lr_scheduler"]["last_epoch"] == 9
+    assert len(state["progress"]["history"]) == 3
+    best_loss = load_checkpoint(run.checkpoint("best_loss"))
+    assert best_loss.info["epoch"] == result.metrics["best_loss_epoch"]
+    assert best_loss.info["val_loss"] == pytest.approx(result.history["val_loss"].min())
+    assert load_checkpoint(result.best_checkpoint).info["epoch"] == result.metrics["best_epoch"]
+    assert not list(run.path.rglob("*.tmp"))
+
+
+def test_resume_refuses_a_run_folder_trained_with_other_parameters(three_epochs):
+    config, _ = three_epochs
+    other = config.replace(run_name=RunDir(config).name, learning_rate=0.5)
+    with pytest.raises(CheckpointError, match="learning_rate=0.05, not 0.5"):
+        newest_state(RunDir(other), other)
+
+
+def test_full_disk_stops_the_run_and_the_previous_checkpoint_survives(tiny_dataset, tmp_path, monkeypatch):
+    config = tiny_train_config(tiny_dataset, tmp_path, no_epochs=2)
+
+    class FillTheDisk:
+        def on_epoch_end(self, history: pd.DataFrame) -> None:
+            monkeypatch.setattr(torch, "save", no_space_left)
+
+    with pytest.raises(CheckpointError, match=r"epoch0002\.pt' \(No space left on device\); the previous file is"):
+        train(config, callbacks=[FillTheDisk()], progress=False)
+    monkeypatch.undo()
+    run = RunDir(config)
+    assert [p.name for p in run.states()] == ["epoch0001.pt"]
+    assert load_state(run.state(1))["progress"]["epoch"] == 1
+    assert not list(run.path.rglob("*.tmp"))
+    resumed = train(config.replace(resume=True), progress=False)
+    assert resumed.metrics["resumed_from"] == str(run.state(1))
+    assert resumed.history["epoch"].tolist() == [1, 2]
+
+
+def test_unwritable_results_dir_is_one_clear_sentence(tiny_dataset, tmp_path):
+    blocker = tmp_path / "a_file"  # root ignores permissions, but nobody can create a folder inside a file
+    blocker.write_text("")
+    with pytest.raises(CheckpointError, match="Cannot create the run folder .*a_file.*Not a directory"):
+        train(tiny_train_config(tiny_dataset, blocker / "outputs"), progress=False)
+
+
+def test_atomic_write_failure_keeps_the_old_file(tmp_path):
+    target = tmp_path / "weights.bin"
+    target.write_bytes(b"old")
+
+    def write(tmp: Path) -> None:
+        tmp.write_bytes(b"new but cut")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    with pytest.raises(CheckpointError, match="No space left on device"):
+        atomic_write(target, write)
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["weights.bin"]

@@ -1,0 +1,102 @@
+"""Resuming: a run killed with SIGKILL in the middle of an epoch and resumed ends like an uninterrupted one."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from conftest import tiny_train_config
+
+import animesion
+from animesion.training import train
+from animesion.training.run_dir import RunDir, run_name
+
+# Runs the real command line, but a log handler holds the run for good once epoch 2 has taken an
+# optimizer step (model and optimizer now differ from every checkpoint on disk), so it can be killed.
+HOLD_MID_EPOCH = """
+import logging, sys, time
+from pathlib import Path
+
+class Hold(logging.Handler):
+    def emit(self, record):
+        if record.getMessage().startswith("epoch 2 step 1/"):
+            Path(sys.argv[1]).write_text("held")
+            time.sleep(600)
+
+logging.getLogger("animesion").addHandler(Hold())
+from animesion.train import main
+sys.exit(main(sys.argv[2:]))
+"""
+DETERMINISTIC = ["epoch", "lr", "train_loss", "train_top1", "val_loss", "val_top1", "val_top5"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """One torch thread, as each launched process uses: two cores shared by busy processes are not oversubscribed."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def cli_args(**values) -> list[str]:
+    """``--key value`` pairs for ``python -m animesion.train``."""
+    return [text for key, value in values.items() for text in (f"--{key}", str(value))]
+
+
+def subprocess_env() -> dict[str, str]:
+    """The environment of this test run, with this checkout's ``animesion`` importable."""
+    root = str(Path(animesion.__file__).resolve().parents[1])
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+
+
+def test_sigkill_mid_epoch_then_resume_matches_an_uninterrupted_run(tiny_dataset, tmp_path):
+    values = dict(dataset_path=tiny_dataset, results_dir=tmp_path / "killed", image_size=32, batch_size=16,
+                  no_epochs=3, learning_rate=0.05, warmup_steps=2, log_freq=1)
+    config = tiny_train_config(**values)
+    held = tmp_path / "held"
+    proc = subprocess.Popen([sys.executable, "-c", HOLD_MID_EPOCH, str(held), *cli_args(**values)],
+                            env={**subprocess_env(), "OMP_NUM_THREADS": "1"}, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while not held.exists():
+        assert proc.poll() is None, f"training ended before epoch 2: {proc.stderr.read().decode()[-2000:]}"
+        assert time.monotonic() < deadline, "training did not reach epoch 2 within 120 s"
+        time.sleep(0.1)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    proc.stderr.close()
+
+    run = RunDir(config)
+    assert [p.name for p in run.states()] == ["epoch0001.pt"]
+    assert not run.metrics_path.exists()
+    assert len(pd.read_csv(run.history_path)) == 1
+
+    resumed = train(config.replace(resume=True), progress=False)
+    reference = train(config.replace(results_dir=str(tmp_path / "reference")), progress=False)
+
+    assert resumed.run_dir == run.path  # resume=True is not part of the run name
+    assert run_name(config.replace(resume=True)) == run_name(config)
+    assert resumed.metrics["resumed_from"] == str(run.state(1))
+    history = pd.read_csv(run.history_path)  # the same file, continued
+    assert history["epoch"].tolist() == [1, 2, 3]
+    np.testing.assert_allclose(history[DETERMINISTIC].to_numpy(), reference.history[DETERMINISTIC].to_numpy(),
+                               rtol=1e-5, atol=1e-6)
+    for key in ("test_top1", "test_top5", "test_loss", "best_val_top1", "best_val_loss"):
+        assert resumed.metrics[key] == pytest.approx(reference.metrics[key], rel=1e-5, abs=1e-6), key
+    assert resumed.metrics["optimizer_steps"] == reference.metrics["optimizer_steps"] == 9
+    assert [p.name for p in run.states()] == ["epoch0002.pt", "epoch0003.pt"]  # keep_last=2
+
+
+def test_resume_without_a_checkpoint_starts_a_new_run(tiny_dataset, tmp_path):
+    result = train(tiny_train_config(tiny_dataset, tmp_path, no_epochs=1, resume=True), progress=False)
+    assert result.metrics["resumed_from"] is None
+    assert result.metrics["epochs"] == 1

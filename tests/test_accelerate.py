@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 import torch
 import yaml
-from conftest import tiny_train_config
 
 import animesion
 from animesion.errors import ConfigError
 from animesion.training import train
+from conftest import tiny_train_config
 
 # Tiny ViT: no BatchNorm (whose batch statistics would differ per process) and no dropout, so one
 # process and two processes with half the batch each compute the same gradients up to rounding.

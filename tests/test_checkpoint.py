@@ -9,13 +9,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import torch
-from conftest import tiny_train_config
 
 from animesion.errors import CheckpointError
 from animesion.training import load_checkpoint, train
 from animesion.training.atomic import atomic_write
 from animesion.training.resume import load_state, newest_state
 from animesion.training.run_dir import RunDir
+from conftest import tiny_train_config
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -13,11 +13,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from conftest import tiny_train_config
 
 import animesion
 from animesion.training import train
 from animesion.training.run_dir import RunDir, run_name
+from conftest import tiny_train_config
 
 # Runs the real command line, but a log handler holds the run for good once epoch 2 has taken an
 # optimizer step (model and optimizer now differ from every checkpoint on disk), so it can be killed.

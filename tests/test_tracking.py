@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 import torch
 from accelerate.utils import LoggerType
-from conftest import tiny_train_config
 
 from animesion.errors import ConfigError
 from animesion.training import train
+from conftest import tiny_train_config
 
 TRACKER_PACKAGES = ("wandb", "tensorboard", "tensorboardX", "torch.utils.tensorboard")
 

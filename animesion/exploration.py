@@ -6,6 +6,7 @@ import json
 import logging
 import random
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
@@ -55,12 +56,12 @@ class Exploration:
         """The 10 classes with the fewest images."""
         return smallest_classes(self.counts)
 
-    @property
+    @cached_property
     def tag_counts(self) -> pd.Series | None:
         """Images per tag, most frequent first (None without tags)."""
         return tag_counts(self.tag_lists) if self.tag_lists is not None else None
 
-    @property
+    @cached_property
     def tags_per_image(self) -> pd.Series | None:
         """Number of tags of each image (None without tags)."""
         return tags_per_image(self.tag_lists) if self.tag_lists is not None else None

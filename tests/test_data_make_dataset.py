@@ -101,6 +101,7 @@ def test_tags_from_a_csv_and_a_resized_cache(tree, tmp_path):
     made = make_dataset(_config(tree, tmp_path / "small", tags_csv=str(tmp_path / "tags.csv"),
                                 resize_short_side=32), progress=False)
     records = [r for recs in made.splits.values() for r in recs]
+    assert len(records) == 36 and set(made.skipped["path"]) == BAD
     assert {r.tags for r in records} == {(), ("blue hair", "plugsuit")}  # the CSV replaces the .txt files
     assert all(r.path.endswith(".jpg") for r in records)
     sizes = {Image.open(made.root / "faces" / r.path).size for r in records}

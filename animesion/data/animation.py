@@ -76,7 +76,8 @@ def write_split_animation(records: Sequence[Record], image_root: Path, class_nam
     written = 0
     with open(tmp, "wb") as f:
         for frame in tqdm(frames, total=total, desc="animation frames", disable=not progress):
-            paletted = frame.quantize(256)  # each frame carries its own palette
+            # each frame carries its own palette; fast octree is ~25× quicker than median cut here
+            paletted = frame.quantize(256, method=Image.Quantize.FASTOCTREE)
             if written == 0:
                 header, _ = GifImagePlugin.getheader(paletted, info={"loop": 0})
                 f.writelines(header)

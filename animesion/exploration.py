@@ -44,7 +44,7 @@ class Exploration:
     tag_lists: list[tuple[str, ...]] | None  # None when there are no tags
     tag_source: str
     out_dir: Path
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # files named in the label files but missing
 
     @property
     def largest(self) -> pd.DataFrame:
@@ -95,7 +95,8 @@ def batch_grid(exploration: Exploration) -> Figure:
     batch = random.Random(cfg.seed).sample(records, min(cfg.batch_size, len(records)))
     data = exploration.data
     images, kept, problems = load_thumbnails([data.image_root / r.path for r in batch], cfg.image_size)
-    exploration.problems.extend(problems)
+    for problem in problems:
+        log.warning("skipped: %s", problem)
     names = [data.class_names[batch[i].class_id] for i in kept]
     fig = image_grid(images, names if cfg.labels else None, ncols=8, size=1.5, fontsize=6)
     fig.suptitle(f"{cfg.dataset_name} · {cfg.split}: {len(images)} random images", y=1.02)
@@ -109,7 +110,8 @@ def write_animation(exploration: Exploration, progress: bool = True) -> Path:
     path, problems = write_split_animation(exploration.data.splits[cfg.split], exploration.data.image_root,
                                            exploration.data.class_names, path, cfg.batch_size, cfg.image_size,
                                            cfg.labels, cfg.fps, progress=progress)
-    exploration.problems.extend(problems)
+    for problem in problems:
+        log.warning("left out of the animation: %s", problem)
     return path
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 from matplotlib.figure import Figure
@@ -34,8 +35,6 @@ def class_browser(data: DatasetSplits, max_images: int = 16, initial: str | None
     browser also builds headless under papermill and nbval, where nobody picks; the notebook shows the same
     gallery as a plain figure next to it.
     """
-    import io
-
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
 

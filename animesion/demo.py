@@ -19,6 +19,8 @@ def demo_steps() -> list[tuple[str, str, dict]]:
     quick = TrainConfig()
     best = f"{quick.results_dir}/{run_name(quick)}/best.safetensors"
     return [
+        ("01_data_exploration", "01_data_exploration", {}),
+        ("02_make_dataset", "02_make_dataset", {}),
         ("03_train", "03_train", {}),
         ("04_evaluate", "04_evaluate", {"checkpoint_path": best}),
         ("05_inference", "05_inference", {"checkpoint_path": best}),

@@ -12,6 +12,8 @@ from .paths import project_root, resolve_path
 
 # notebook name → "module:Class" of its config (imported lazily so this table stays cheap)
 NOTEBOOK_CONFIGS: dict[str, str] = {
+    "01_data_exploration": "animesion.config.explore:ExploreConfig",
+    "02_make_dataset": "animesion.config.make_dataset:MakeDatasetConfig",
     "03_train": "animesion.config.train:TrainConfig",
     "04_evaluate": "animesion.config.evaluate:EvaluateConfig",
     "05_inference": "animesion.config.inference:InferenceConfig",

@@ -16,13 +16,15 @@ from ..errors import DataError, ImageLoadError
 from ..paths import resolve_path
 from .images import load_rgb
 from .layouts import LAYOUTS, Layout
-from .readers import drop_missing, labels_dir, read_class_names, read_split
+from .legacy_vocab import load_legacy_vocab
+from .readers import drop_missing, has_tags, labels_dir, read_class_names, read_split
 from .records import Record
 from .synthetic import ensure_synthetic
 from .vocab import Vocabulary
 
 log = logging.getLogger(__name__)
 VAL_FROM_TRAIN = 0.1  # share of train held out for validation when a layout has no val split
+VOCAB_MIN_COUNT = 2  # as the original: a tag seen once in train is not in the vocabulary
 
 
 @dataclass
@@ -36,10 +38,16 @@ class DatasetSplits:
     splits: dict[str, list[Record]]
     vocab: Vocabulary | None = None
     problems: list[str] = field(default_factory=list)
+    vocab_source: str = ""  # where ``vocab`` came from, in words
 
     @property
     def num_classes(self) -> int:
         return len(self.class_names)
+
+    @property
+    def tagged(self) -> bool:
+        """True when the records carry tags (the dataset was read with its tag files)."""
+        return self.vocab is not None
 
 
 def _hold_out_val(train: list[Record], seed: int) -> tuple[list[Record], list[Record]]:
@@ -52,16 +60,29 @@ def _hold_out_val(train: list[Record], seed: int) -> tuple[list[Record], list[Re
     for cid in sorted(by_class):
         items = by_class[cid][:]
         rng.shuffle(items)
-        n_val = int(len(items) * VAL_FROM_TRAIN) if len(items) >= 5 else 0
+        n_val = max(1, int(len(items) * VAL_FROM_TRAIN + 0.5)) if len(items) >= 5 else 0  # small classes: all train
         val += items[:n_val]
         kept += items[n_val:]
     return kept, val
 
 
+def read_vocab(folder: Path, train: list[Record]) -> tuple[Vocabulary, str]:
+    """The tag vocabulary: ``vocab.json``, else a legacy ``vocab.pkl`` (read safely), else built from ``train``."""
+    if (folder / "vocab.json").is_file():
+        return Vocabulary.from_json(folder / "vocab.json"), f"{folder / 'vocab.json'}"
+    if (folder / "vocab.pkl").is_file():
+        return load_legacy_vocab(folder / "vocab.pkl"), f"{folder / 'vocab.pkl'} (legacy pickle, read restricted)"
+    vocab = Vocabulary.build((r.tags for r in train), min_count=VOCAB_MIN_COUNT)
+    return vocab, f"built from the train split's tags (min count {VOCAB_MIN_COUNT})"
+
+
 def load_dataset(
-    dataset_name: str, dataset_path: str | Path, with_tags: bool = False, seed: int = 0, progress: bool = True
+    dataset_name: str, dataset_path: str | Path, with_tags: bool | None = False, seed: int = 0, progress: bool = True
 ) -> DatasetSplits:
-    """Read (or, for ``synthetic``, draw if missing) the dataset and its train/val/test records."""
+    """Read (or, for ``synthetic``, draw if missing) the dataset and its train/val/test records.
+
+    ``with_tags``: read the ``{split}_tags.csv`` files and the vocabulary; None reads them when they exist.
+    """
     layout: Layout = LAYOUTS.get(dataset_name)
     root = resolve_path(dataset_path)
     if layout.synthetic:
@@ -73,6 +94,8 @@ def load_dataset(
         )
     image_root = root / layout.image_dir
     class_names = read_class_names(root, layout)
+    if with_tags is None:
+        with_tags = has_tags(root, layout)
     splits, problems = {}, []
     for split in layout.splits:
         records = read_split(root, layout, split, len(class_names), with_tags=with_tags)
@@ -81,11 +104,8 @@ def load_dataset(
     if "val" not in splits:
         splits["train"], splits["val"] = _hold_out_val(splits["train"], seed)
         log.info("%s has no val split: %d train images are held out for validation.", dataset_name, len(splits["val"]))
-    vocab = None
-    vocab_path = labels_dir(root, layout) / "vocab.json"
-    if with_tags and vocab_path.is_file():
-        vocab = Vocabulary.from_json(vocab_path)
-    return DatasetSplits(dataset_name, root, image_root, class_names, splits, vocab, problems)
+    vocab, vocab_source = read_vocab(labels_dir(root, layout), splits["train"]) if with_tags else (None, "")
+    return DatasetSplits(dataset_name, root, image_root, class_names, splits, vocab, problems, vocab_source)
 
 
 class ImageDataset(Dataset):

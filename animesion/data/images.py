@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -71,6 +73,38 @@ def load_rgb(path: str | Path, draft_size: int | None = None) -> Image.Image:
         raise ImageLoadError(f"{path}: image is too large (decompression-bomb limit).") from None
     except Exception as err:  # noqa: BLE001 - PIL raises many types for bad files
         raise ImageLoadError(f"{path}: not a readable image ({type(err).__name__}: {err}).") from None
+
+
+@contextmanager
+def strict_decoding() -> Iterator[None]:
+    """Within the block, a truncated file is an error instead of being decoded as far as it goes.
+
+    ``02_make_dataset`` validates with it, so a cut-off download is reported rather than kept. PIL reads
+    the switch as a module global, so the block must not overlap decoding that should stay lenient.
+    """
+    previous = ImageFile.LOAD_TRUNCATED_IMAGES
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    try:
+        yield
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = previous
+
+
+def load_thumbnails(paths: Sequence[str | Path], size: int) -> tuple[list[Image.Image], list[int], list[str]]:
+    """Square ``size``-pixel RGB thumbnails of ``paths``; unreadable files are skipped.
+
+    Returns the thumbnails, the index in ``paths`` of each one, and one message per skipped file.
+    """
+    images, kept, problems = [], [], []
+    for i, path in enumerate(paths):
+        try:
+            image = load_rgb(path, draft_size=size)
+        except ImageLoadError as err:
+            problems.append(str(err))
+            continue
+        images.append(image.resize((size, size), Image.BILINEAR))
+        kept.append(i)
+    return images, kept, problems
 
 
 def is_image_file(path: str | Path) -> bool:

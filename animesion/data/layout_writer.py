@@ -25,13 +25,15 @@ def write_daf_labels(
     Python-list strings in their tag cells, so the original tools can read them too.
     """
     labels_dir.mkdir(parents=True, exist_ok=True)
-    with open(labels_dir / "classid_classname.csv", "w", newline="") as f:
+    with open(labels_dir / "classid_classname.csv", "w", newline="", encoding="utf-8") as f:
         csv.writer(f).writerows(enumerate(class_names))
+    # Tag files for every split or for none, so a tagged dataset loads with tags on every split.
+    tagged = any(r.tags for records in splits.values() for r in records)
     for split, records in splits.items():
-        with open(labels_dir / f"{split}.csv", "w", newline="") as f:
+        with open(labels_dir / f"{split}.csv", "w", newline="", encoding="utf-8") as f:
             csv.writer(f).writerows((r.class_id, r.path) for r in records)
-        if any(r.tags for r in records):
-            with open(labels_dir / f"{split}_tags.csv", "w", newline="") as f:
+        if tagged:
+            with open(labels_dir / f"{split}_tags.csv", "w", newline="", encoding="utf-8") as f:
                 writer = csv.writer(f)
                 writer.writerow(TAGS_HEADER)
                 for i, r in enumerate(records):

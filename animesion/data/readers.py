@@ -42,14 +42,30 @@ def read_class_names(root: Path, layout: Layout) -> list[str]:
     return [names[i] for i in range(len(names))]
 
 
-def _parse_tags(cell: str, where: str) -> tuple[str, ...]:
+def has_tags(root: Path, layout: Layout) -> bool:
+    """True when every split of the layout has its ``{split}_tags.csv``."""
+    folder = labels_dir(root, layout)
+    return all((folder / f"{split}_tags.csv").is_file() for split in layout.splits)
+
+
+def split_tags(text: str) -> tuple[str, ...]:
+    """Comma-separated tags, stripped, without blanks and duplicates, in their order."""
+    return tuple(dict.fromkeys(t.strip() for t in text.split(",") if t.strip()))
+
+
+def parse_tags_cell(cell: str, where: str) -> tuple[str, ...]:
+    """Tags of one CSV cell: a Python-list string (``"['smile', 'blue eyes']"``, as DAF:re writes them)
+    or plain comma-separated text (``"smile, blue eyes"``). Duplicates and blanks are dropped."""
+    text = cell.strip()
+    if not text.startswith("["):
+        return split_tags(text)
     try:
-        tags = ast.literal_eval(cell) if cell.strip() else []
+        tags = ast.literal_eval(text)
     except (ValueError, SyntaxError):
         raise DataError(f"{where}: the tags cell {cell[:60]!r} is not a Python-list string.") from None
-    if not isinstance(tags, (list, tuple)):
+    if not isinstance(tags, list):
         raise DataError(f"{where}: the tags cell must hold a list, got {type(tags).__name__}.")
-    return tuple(str(t) for t in tags)
+    return tuple(dict.fromkeys(str(t).strip() for t in tags if str(t).strip()))
 
 
 def read_split(root: Path, layout: Layout, split: str, num_classes: int, with_tags: bool = False) -> list[Record]:
@@ -63,8 +79,11 @@ def read_split(root: Path, layout: Layout, split: str, num_classes: int, with_ta
         if any(col not in header for col in needed):
             raise DataError(f"{path}: expected a header with the columns {', '.join(needed)}, got {header}.")
         idx = {col: header.index(col) for col in needed}
-        parsed = [(r[idx["class_id"]], r[idx["dir"]], _parse_tags(r[idx[TAG_COLUMN]], f"{path}, line {n}"))
-                  for n, r in enumerate(body, 2)]
+        parsed = []
+        for n, r in enumerate(body, 2):
+            if len(r) <= max(idx.values()):
+                raise DataError(f"{path}, line {n}: expected {len(header)} columns, got {len(r)}.")
+            parsed.append((r[idx["class_id"]], r[idx["dir"]], parse_tags_cell(r[idx[TAG_COLUMN]], f"{path}, line {n}")))
     else:
         path = folder / f"{split}.csv"
         parsed = []

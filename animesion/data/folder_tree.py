@@ -1,0 +1,97 @@
+"""Reading a folder tree of character images: one subfolder per character, tags beside the images or in a CSV."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import DataError
+from .images import is_image_file
+from .readers import parse_tags_cell, split_tags
+
+SIDECAR_SUFFIX = ".txt"
+PATH_COLUMNS = ("path", "dir")
+TAG_COLUMNS = ("tags", "tags_cat0")
+
+
+@dataclass(frozen=True)
+class FoundImage:
+    """An image file of the tree: its path relative to the tree's root (POSIX), its character, its tags."""
+
+    rel: str
+    class_name: str
+    tags: tuple[str, ...] = ()
+
+
+@dataclass
+class FolderScan:
+    """What a folder tree holds: the image files by character, and the files that are not images."""
+
+    root: Path
+    images: list[FoundImage] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path relative to root, reason)
+
+
+def _column(header: list[str], names: tuple[str, ...], path: Path) -> str:
+    found = next((n for n in names if n in header), None)
+    if found is None:
+        raise DataError(f"{path}: expected a header with a {' or '.join(names)} column, got {header}.")
+    return found
+
+
+def read_tags_table(path: Path) -> dict[str, tuple[str, ...]]:
+    """Tags by image path from a CSV with a ``path`` (or ``dir``) column, relative to the tree's root, and a
+    ``tags`` (or ``tags_cat0``) column of comma-separated tags or Python-list strings."""
+    if not path.is_file():
+        raise DataError(f"Tags file '{path}' does not exist.")
+    with open(path, newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        header = list(reader.fieldnames or [])
+        path_col, tags_col = _column(header, PATH_COLUMNS, path), _column(header, TAG_COLUMNS, path)
+        return {Path(row[path_col]).as_posix(): parse_tags_cell(row[tags_col] or "", f"{path}, line {n}")
+                for n, row in enumerate(reader, 2)}
+
+
+def _sidecar_tags(image: Path) -> tuple[str, ...]:
+    sidecar = image.with_suffix(SIDECAR_SUFFIX)
+    if not sidecar.is_file():
+        return ()
+    return split_tags(sidecar.read_text(encoding="utf-8", errors="replace").replace("\n", ","))
+
+
+def _visible_files(root: Path) -> list[Path]:
+    """Every file under ``root`` in a stable order, leaving out hidden files and folders (``.DS_Store``, ...)."""
+    return sorted(p for p in root.rglob("*") if p.is_file() and not any(part.startswith(".")
+                                                                         for part in p.relative_to(root).parts))
+
+
+def scan_folder_tree(root: Path, tags_csv: Path | None = None) -> FolderScan:
+    """List the images of every character folder under ``root`` with their tags.
+
+    Tags come from ``tags_csv`` when given, else from a ``.txt`` file with the image's name beside it.
+    A file that is neither an image nor such a ``.txt`` is reported in ``skipped``, as is anything lying
+    directly in ``root``. Image files are only listed here; decoding them is the next step.
+    """
+    if not root.is_dir():
+        raise DataError(f"input_path '{root}' is not a folder; give a folder with one subfolder per character.")
+    table = read_tags_table(tags_csv) if tags_csv else None
+    files = _visible_files(root)
+    image_stems = {(p.parent, p.stem) for p in files if is_image_file(p)}
+    scan = FolderScan(root)
+    for path in files:
+        rel = path.relative_to(root).as_posix()
+        if tags_csv is not None and path.resolve() == tags_csv.resolve():
+            continue
+        if len(path.relative_to(root).parts) == 1:
+            scan.skipped.append((rel, "not inside a character folder"))
+        elif is_image_file(path):
+            tags = table.get(rel, ()) if table is not None else _sidecar_tags(path)
+            scan.images.append(FoundImage(rel, path.relative_to(root).parts[0], tags))
+        elif path.suffix.lower() == SIDECAR_SUFFIX and (path.parent, path.stem) in image_stems:
+            continue  # the tags of an image
+        else:
+            scan.skipped.append((rel, f"not an image file ({path.suffix or 'no extension'})"))
+    if not scan.images:
+        raise DataError(f"No image files found in the character folders of '{root}'.")
+    return scan

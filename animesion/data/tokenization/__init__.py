@@ -1,0 +1,64 @@
+"""Tag tokenizers for the vision+tags models, chosen by the ``tokenizer`` flag (``tag`` or ``wp``).
+
+    tok = build_tokenizer("tag", load_dataset(name, path, with_tags=True), max_len=16)
+    ids = tok.encode(["1girl", "blonde hair"])   # [CLS] 1girl blonde_hair [SEP] [PAD] … (16 ids)
+    tok.decode(ids)                              # ["1girl", "blonde hair"]
+    batch = tok.encode_batch(tag_lists)          # LongTensor [B, 16]
+    tok.vocab_size, tok.pad_id, tok.cls_id, tok.sep_id, tok.mask_id, tok.source
+
+``source`` says which vocabulary is used (for ``wp``: BERT's uncased vocabulary from disk or the Hugging
+Face cache, or one trained on the dataset's tags when BERT's is not on this machine).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from ...errors import DataError
+from ...registry import Registry
+from ..dataset import VOCAB_MIN_COUNT, DatasetSplits
+from ..layouts import LAYOUTS
+from ..readers import labels_dir
+from .base import TagTokenizer
+from .tag import WholeTagTokenizer
+from .wordpiece import WordPieceTagTokenizer, find_bert_vocab, train_wordpiece_vocab
+
+Builder = Callable[..., TagTokenizer]  # (dataset, max_len, bert_vocab) -> tokenizer
+TOKENIZERS: Registry[Builder] = Registry("tokenizer")
+
+
+@TOKENIZERS.register("tag")
+def _build_tag(dataset: DatasetSplits, max_len: int, bert_vocab: str | Path | None = None) -> TagTokenizer:
+    return WholeTagTokenizer(dataset.vocab, max_len, source=f"tag vocabulary {dataset.vocab_source}")
+
+
+@TOKENIZERS.register("wp")
+def _build_wordpiece(dataset: DatasetSplits, max_len: int, bert_vocab: str | Path | None = None) -> TagTokenizer:
+    vocab_file = find_bert_vocab(bert_vocab)
+    if vocab_file is not None:
+        source = f"BERT uncased WordPiece vocabulary ({vocab_file})"
+    else:
+        folder = labels_dir(dataset.root, LAYOUTS.get(dataset.name))
+        vocab_file = train_wordpiece_vocab((r.tags for r in dataset.splits["train"]), folder,
+                                           min_count=VOCAB_MIN_COUNT)
+        source = f"WordPiece vocabulary trained on the train split's tags, BERT's not found ({vocab_file})"
+    return WordPieceTagTokenizer(vocab_file, max_len, dataset.vocab.tags, source=source)
+
+
+def build_tokenizer(name: str, dataset: DatasetSplits, max_len: int = 16,
+                    bert_vocab: str | Path | None = None) -> TagTokenizer:
+    """The ``name`` tokenizer (``tag`` or ``wp``) for a dataset read with its tags.
+
+    ``bert_vocab``: a local ``vocab.txt`` of bert-base-uncased (or its folder) for ``wp``; when None, the
+    Hugging Face cache is searched, and a vocabulary is trained on the train tags if BERT's is not there.
+    """
+    builder = TOKENIZERS.get(name)
+    if not dataset.tagged:
+        raise DataError(f"The {dataset.name} dataset was read without tags; load it with with_tags=True "
+                        "(multimodal) to build a tag tokenizer.")
+    return builder(dataset, max_len, bert_vocab)
+
+
+__all__ = ["TOKENIZERS", "TagTokenizer", "WholeTagTokenizer", "WordPieceTagTokenizer", "build_tokenizer",
+           "find_bert_vocab", "train_wordpiece_vocab"]

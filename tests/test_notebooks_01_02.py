@@ -1,0 +1,70 @@
+"""``02_make_dataset`` then ``01_data_exploration`` run headless under papermill with tiny parameters."""
+
+from __future__ import annotations
+
+import ast
+import csv
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from animesion.data.demo_tree import make_demo_tree
+from animesion.paths import project_root
+from animesion.workbook import notebook_config, notebook_path, run_notebook
+
+NOTEBOOKS = {"01_data_exploration": "explore_", "02_make_dataset": "make_dataset_"}
+
+
+def _errors(path: Path) -> list[str]:
+    nb = nbformat.read(path, as_version=4)
+    return [o["evalue"] for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+            if o.get("output_type") == "error"]
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_parameters_cell_matches_the_config(name):
+    nb = nbformat.read(notebook_path(name), as_version=4)
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    values = {node.targets[0].id: ast.literal_eval(node.value) for node in ast.parse(cell.source).body}
+    assert values == notebook_config(name).defaults()
+    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")  # committed without outputs
+
+
+@pytest.mark.parametrize("name, prefix", NOTEBOOKS.items())
+def test_parameter_files_validate(name, prefix):
+    files = sorted((project_root() / "parameters").glob(f"{prefix}*.yaml"))
+    assert files
+    for path in files:
+        notebook_config(name).from_yaml(path)
+
+
+@pytest.mark.notebook
+def test_make_dataset_then_explore_it(tmp_path):
+    tree = make_demo_tree(tmp_path / "tree", no_classes=3, images_per_class=8, image_size=32)
+    made = tmp_path / "made"
+    out = run_notebook("02_make_dataset", {"input_path": str(tree), "dataset_path": str(made),
+                                           "min_images_per_class": 5, "max_display": 4},
+                       output=tmp_path / "02.ipynb", progress=False)
+    assert _errors(out) == []
+    with open(made / "report" / "skipped_files.csv") as f:
+        skipped = {row["path"] for row in csv.DictReader(f)}
+    assert {Path(p).name for p in skipped} == {"README.md", "broken.jpg", "cut_off.png", "notes.txt"}
+    manifest = json.loads((made / "make_dataset.json").read_text())
+    assert manifest["characters"] == 3 and sum(manifest["images"].values()) == 24
+    assert len(manifest["dropped_classes"]) == 1  # the demo's 4-image character
+    assert (made / "report" / "sample_grid.png").is_file() and (made / "labels" / "vocab.json").is_file()
+
+    results = tmp_path / "exploration"
+    out = run_notebook("01_data_exploration", {"dataset_name": "danbooruFaces", "dataset_path": str(made),
+                                               "results_dir": str(results), "batch_size": 8, "image_size": 32,
+                                               "data_vis_full": True, "browser_images": 4},
+                       output=tmp_path / "01.ipynb", progress=False)
+    assert _errors(out) == []
+    folder = results / "danbooruFaces"
+    stats = json.loads((folder / "stats.json").read_text())
+    assert stats["images"] == sum(manifest["images"].values()) and stats["classes"] == 3
+    expected = {"class_histogram.png", "batch_test.png", "top_tags.png", "tags_per_image.png", "largest_class.png",
+                "test_labelsTrue.gif", "class_counts.csv", "tag_counts.csv", "stats.json"}
+    assert expected <= {p.name for p in folder.iterdir()}

@@ -97,8 +97,7 @@ def _train(config: TrainConfig, run: RunDir, callbacks: Sequence[Callback], prog
                         progress=progress)
     loaders = build_loaders(config, data)
     model = create_model(config, data.num_classes, len(data.vocab) if data.vocab else None)
-    if config.checkpoint_path:
-        load_initial_weights(model, config)
+    loaded = load_initial_weights(model, config) if config.checkpoint_path else None
     model.to(device)
     log.info("run %s: %s on %s (%d classes, %s train / %s val / %s test images), %d parameters, device %s",
              run.name, config.model_name, config.dataset_name, data.num_classes, len(data.splits["train"]),
@@ -147,6 +146,7 @@ def _train(config: TrainConfig, run: RunDir, callbacks: Sequence[Callback], prog
         "test_samples": test["samples"], "best_val_top1": best_top1, "best_epoch": best_epoch,
         "train_time_s": train_time, "num_parameters": count_parameters(model), "num_classes": data.num_classes,
         "device": str(device), "skipped_files": data.problems,
+        "initial_weights": str(loaded) if loaded else "",
     }
     run.write_metrics(metrics)
     log.info("test top-1 %.2f%% top-5 %.2f%% (best val epoch %d)", test["top1"], test["top5"], best_epoch)

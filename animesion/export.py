@@ -122,6 +122,8 @@ def folder_batch(folder: str | Path, image_size: int, limit: int = 32) -> Tensor
 
 def export_and_check(ckpt: Checkpoint, folder: str | Path, path: str | Path, top_k: int = 5) -> OnnxParity:
     """Export ``ckpt``'s model to ``path`` and compare its top-k with PyTorch's on the images in ``folder``."""
+    if ckpt.config.multimodal:
+        raise AnimesionError("ONNX export covers vision-only models; this checkpoint also reads tags (multimodal).")
     onnx_path = export_onnx(ckpt.model, path, ckpt.config.image_size)
     return onnx_parity(ckpt.model, onnx_path, folder_batch(folder, ckpt.config.image_size), top_k)
 

@@ -22,8 +22,6 @@ SMALL_VITS = ["Ti_16", "S_16", "S_32"]
 BIG_VITS = ["B_16", "B_32", "L_16", "L_32"]
 NUM_CLASSES = 5
 
-torch.set_num_threads(min(2, torch.get_num_threads()))
-
 
 def _forward_backward(model: nn.Module, image_size: int, batch: int = 2) -> dict:
     """One training step's forward and backward; returns the output after checking its structure."""

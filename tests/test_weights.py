@@ -181,3 +181,52 @@ def test_partial_mode_needs_a_vit(trained_ti16):
     config = TrainConfig(model_name="shallow", checkpoint_path=str(path), load_partial_mode="clstoken")
     with pytest.raises(ConfigError, match="parts of a ViT"):
         load_initial_weights(create_model(config, 5), config)
+
+
+def test_pretrained_vit_from_a_warm_hugging_face_cache(timm_ti16_224, monkeypatch, tmp_path):
+    """Offline with the file in the HF cache (as a previous online run leaves it): no pretrained_path needed."""
+    import huggingface_hub.constants
+
+    path, reference = timm_ti16_224
+    repo = tmp_path / "hub" / "models--timm--vit_tiny_patch16_224.augreg_in21k"
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text("abc123")
+    (repo / "snapshots" / "abc123").mkdir(parents=True)
+    (repo / "snapshots" / "abc123" / "model.safetensors").symlink_to(path)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    model = create_model(_config(image_size=224, pretrained=True), 3)
+    assert torch.equal(model.vit.pos_embed, reference["pos_embed"])
+
+
+def test_pretrained_cnn_from_the_torch_hub_cache(monkeypatch, tmp_path):
+    import torchvision
+
+    net = torchvision.models.resnet18(weights=None)
+    (tmp_path / "hub" / "checkpoints").mkdir(parents=True)
+    torch.save(net.state_dict(), tmp_path / "hub" / "checkpoints" / "resnet18-f37072fd.pth")
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    model = create_model(TrainConfig(model_name="resnet18", pretrained=True), 4)
+    assert torch.equal(model.net.conv1.weight, net.conv1.weight)
+
+
+def test_download_only_when_the_network_answers(monkeypatch, tmp_path):
+    from animesion.models import pretrained
+
+    fetched = tmp_path / "fetched.bin"
+    source = pretrained.WeightsSource("x", "https://example.org/x.bin", "example.org", tmp_path / "cached.bin",
+                                      "or cache it", lambda: fetched)
+    monkeypatch.setattr(pretrained, "network_available", lambda host: True)
+    assert pretrained.locate_weights(source) == fetched
+    monkeypatch.setattr(pretrained, "network_available", lambda host: False)
+    with pytest.raises(CheckpointError, match="download https://example.org/x.bin"):
+        pretrained.locate_weights(source)
+    (tmp_path / "cached.bin").write_bytes(b"")
+    assert pretrained.locate_weights(source) == tmp_path / "cached.bin"  # a warm cache needs no network
+
+
+def test_checkpoint_of_another_architecture_is_refused(tmp_path):
+    shallow = TrainConfig(model_name="shallow")
+    path = save_checkpoint(tmp_path / "shallow.safetensors", create_model(shallow, 6), shallow, list("abcdef"))
+    config = _config(checkpoint_path=str(path), transfer_learning=True)
+    with pytest.raises(CheckpointError, match="no weights that fit model_name='Ti_16'"):
+        load_initial_weights(create_model(config, 6), config)

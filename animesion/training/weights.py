@@ -125,6 +125,9 @@ def load_initial_weights(model: nn.Module, config: TrainConfig) -> LoadReport:
             "set transfer_learning=True to reset them."
         )
     state = {k: v for k, v in state.items() if k not in mismatched}
+    if not any(k in own for k in state):
+        raise CheckpointError(f"'{path}' has no weights that fit model_name='{config.model_name}'; "
+                              "was it trained with another model_name?")
     result = model.load_state_dict(state, strict=False)
     report.loaded = [k for k in state if k in own]
     report.reset = mismatched

@@ -230,3 +230,16 @@ def test_checkpoint_of_another_architecture_is_refused(tmp_path):
     config = _config(checkpoint_path=str(path), transfer_learning=True)
     with pytest.raises(CheckpointError, match="no weights that fit model_name='Ti_16'"):
         load_initial_weights(create_model(config, 6), config)
+
+
+def test_transfer_run_reports_what_it_loaded(trained_ti16, tiny_dataset, tmp_path):
+    """A whole run that starts from a 10-class checkpoint on the 6-character set, as DAF:re → moeImouto."""
+    from animesion.training import train
+
+    path, _ = trained_ti16
+    config = TrainConfig(model_name="Ti_16", dataset_path=str(tiny_dataset), results_dir=str(tmp_path), image_size=32,
+                         batch_size=16, no_epochs=1, warmup_steps=1, log_freq=1, debugging=True,
+                         checkpoint_path=str(path), transfer_learning=True, run_name="transfer")
+    result = train(config, progress=False)
+    assert "2 weights have other shapes in the checkpoint" in result.metrics["initial_weights"]
+    assert "head.weight" in (tmp_path / "transfer" / "train.log").read_text()

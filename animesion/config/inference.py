@@ -22,3 +22,4 @@ class InferenceConfig(ConfigBase):
     save_results: bool = param(True, "save annotated images next to the results CSV")
     results_dir: str = param("outputs", "results go to <results_dir>/inference/")
     max_display: int = param(12, "how many annotated images the notebook shows")
+    export_onnx: bool = param(False, "also export the model to ONNX and check ONNX Runtime gives the same top_k")

@@ -25,17 +25,18 @@ class IFAHead(nn.Sequential):
 
 
 def exclusion_loss(layer_cls: Tensor, temperature: float = 1.0, layers_dist: int = 2) -> Tensor:
-    """Sum over layer pairs ``layers_dist`` apart of KL(softmax(cls_i / T) ‖ softmax(cls_j / T)), times T².
+    """T² × the sum over layers i of KL(p_{i+d} ‖ p_i), where p_i = softmax(cls_i / T) and d = ``layers_dist``.
 
-    layer_cls: [B, L, D]. The training loss *subtracts* ``exclusion_weight ×`` this value, pushing the
-    layers' class tokens apart so that each carries different information.
+    layer_cls: [B, L, D]. The KL is averaged over the batch and its direction is the original's
+    ``KLDivLoss(log_softmax(cls_i / T), softmax(cls_{i+d} / T))``. The training loss *subtracts*
+    ``exclusion_weight ×`` this value, pushing the layers' class tokens apart so that each carries
+    different information.
     """
     num_layers = layer_cls.shape[1]
     log_p = F.log_softmax(layer_cls / temperature, dim=-1)  # [B, L, D]
     total = layer_cls.new_zeros(())
     for i in range(num_layers - layers_dist):
-        j = i + layers_dist
-        total = total + F.kl_div(log_p[:, j], log_p[:, i], reduction="batchmean", log_target=True)
+        total = total + F.kl_div(log_p[:, i], log_p[:, i + layers_dist], reduction="batchmean", log_target=True)
     return total * temperature**2
 
 

@@ -12,7 +12,7 @@ from ..config.train import TrainConfig
 from ..errors import ConfigError
 from .ifa import IFAHead
 from .output import ModelOutput, model_output
-from .pretrained import load_pretrained_vit
+from .pretrained import load_vit_weights, vit_weights_file
 from .registry import MODELS
 
 # name: (patch, width, depth, heads, timm name of the ImageNet-21k weights)
@@ -66,15 +66,24 @@ class ViTClassifier(nn.Module):
 def make_vit_trunk(
     name: str, image_size: int, pretrained: bool = False, pretrained_path: str = ""
 ) -> VisionTransformer:
-    """The timm ViT trunk for ``name`` at ``image_size`` (position embeddings resampled if pretrained)."""
+    """The timm ViT trunk for ``name`` at ``image_size`` (position embeddings resampled if pretrained).
+
+    timm's defaults give the original architecture: pre-norm blocks, a class token, learned position
+    embeddings, MLP width 4×D and exact GELU; the LayerNorm eps (1e-12) and the initialisation of the
+    original JAX ViT (``weight_init="jax"``: Xavier-uniform linears, which is also quicker than timm's
+    truncated normals for ViT-L) are set here. The trunk has no classifier (``num_classes=0``):
+    :class:`ViTClassifier` adds the head.
+    """
     patch, dim, depth, heads, timm_name = VIT_SPECS[name]
     if image_size % patch:
         raise ConfigError(f"model_name='{name}' needs an image_size divisible by {patch}, got {image_size}.")
-    kwargs = dict(img_size=image_size, patch_size=patch, embed_dim=dim, depth=depth, num_heads=heads,
-                  num_classes=0, norm_layer=partial(nn.LayerNorm, eps=1e-12))
-    if pretrained:
-        return load_pretrained_vit(timm_name, pretrained_path, **kwargs)
-    return VisionTransformer(**kwargs)
+    weights = vit_weights_file(timm_name, pretrained_path) if pretrained else None
+    trunk = VisionTransformer(img_size=image_size, patch_size=patch, embed_dim=dim, depth=depth, num_heads=heads,
+                              mlp_ratio=4.0, num_classes=0, norm_layer=partial(nn.LayerNorm, eps=1e-12),
+                              weight_init="jax")
+    if weights is not None:
+        load_vit_weights(trunk, weights, timm_name)
+    return trunk
 
 
 def _vit_builder(name: str):

@@ -108,8 +108,7 @@ def _train(config: TrainConfig, run: RunDir, accelerator: Accelerator, callbacks
                         progress=progress)
     loaders = build_loaders(config, data)
     model = create_model(config, data.num_classes, len(data.vocab) if data.vocab else None)
-    if config.checkpoint_path:
-        load_initial_weights(model, config)
+    loaded = load_initial_weights(model, config) if config.checkpoint_path else None
     max_steps = config.log_freq * 3 if config.debugging else None
     batches = min(len(loaders["train"]), max_steps or len(loaders["train"]))
     steps_per_epoch = math.ceil(batches / config.gradient_accumulation_steps)  # optimizer steps
@@ -164,6 +163,7 @@ def _train(config: TrainConfig, run: RunDir, accelerator: Accelerator, callbacks
         "num_classes": data.num_classes, "device": str(accelerator.device), "num_processes": accelerator.num_processes,
         "mixed_precision": accelerator.mixed_precision, "resumed_from": str(resumed_from) if resumed_from else None,
         "skipped_files": data.problems,
+        "initial_weights": str(loaded) if loaded else "",
     }
     if accelerator.is_main_process:
         run.write_metrics(metrics)

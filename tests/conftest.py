@@ -44,3 +44,14 @@ def tiny_run(tiny_dataset, tmp_path_factory):
 
     results = tmp_path_factory.mktemp("outputs")
     return train(tiny_train_config(tiny_dataset, results, run_name="tiny_shallow"), progress=False)
+
+
+@pytest.fixture(scope="session")
+def tiny_vit_run(tiny_dataset, tmp_path_factory):
+    """A 1-epoch ``Ti_16`` run at image size 32 on the tiny dataset (one step: batch 64), for attention maps."""
+    from animesion.training import train
+
+    results = tmp_path_factory.mktemp("vit_outputs")
+    config = tiny_train_config(tiny_dataset, results, model_name="Ti_16", no_epochs=1,
+                               batch_size=64, run_name="tiny_vit")
+    return train(config, progress=False)

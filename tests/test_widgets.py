@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import ipywidgets as widgets
 import pytest
@@ -75,7 +75,7 @@ def test_upload_classifier_lists_the_top5(tiny_run, tiny_dataset, shown):
 
     browser = browsers.upload_classifier(ckpt)
     upload = browser.children[0]
-    upload.value = ({"name": "mine.png", "type": "image/png", "size": 1, "last_modified": datetime.now(timezone.utc),
+    upload.value = ({"name": "mine.png", "type": "image/png", "size": 1, "last_modified": datetime.now(UTC),
                      "content": memoryview(png_bytes(picture))},)
     assert shown and shown[-1][0] == "mine.png"
 

@@ -2,12 +2,16 @@
 
 Each builder returns a widget to display. Building one headless (papermill, nbval, tests) is harmless:
 it draws its first view once and waits for events that never come; the notebooks save the same
-figures without widgets. Figures drawn for a widget are closed after display so the inline backend
-does not show them a second time.
+figures without widgets. A view is a PNG in an ``Image`` widget, not a figure displayed inside an
+``Output`` widget: for every output captured by an ``Output`` widget, nbclient (papermill) sends a
+comm message back on the shell channel while it waits for the cell's reply there, and that race
+occasionally stalls a headless run for good (nbclient#312). An image needs no capture. Figures are
+closed once rendered, so the inline backend does not show them a second time.
 """
 
 from __future__ import annotations
 
+import io
 import tempfile
 from pathlib import Path
 
@@ -15,7 +19,6 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import pandas as pd
 import torch
-from IPython.display import display
 from matplotlib.figure import Figure
 from PIL import Image
 
@@ -32,18 +35,16 @@ from .plots.images import image_grid, prediction_gallery
 from .training.checkpoint import Checkpoint
 
 
-def _show(out: widgets.Output, fig: Figure) -> None:
-    """Replace what ``out`` shows with ``fig``."""
-    out.clear_output(wait=True)
-    with out:
-        display(fig)
+def _view() -> widgets.Image:
+    return widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+
+
+def _show(view: widgets.Image, fig: Figure) -> None:
+    """Show ``fig`` in ``view`` (as a PNG) and close it."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
     plt.close(fig)
-
-
-def _message(out: widgets.Output, text: str) -> None:
-    out.clear_output(wait=True)
-    with out:
-        print(text)
+    view.value = buffer.getvalue()
 
 
 def class_browser(dataset_splits: DatasetSplits, split: str = "train", max_images: int = 24) -> widgets.Widget:
@@ -57,18 +58,18 @@ def class_browser(dataset_splits: DatasetSplits, split: str = "train", max_image
     if not options:
         return widgets.HTML(f"The {split} split has no images.")
     choice = widgets.Dropdown(options=options, description="character")
-    out = widgets.Output()
+    view = _view()
 
     def draw(_change: object = None) -> None:
         shown = by_class[choice.value][:max_images]
         images = [load_rgb(dataset_splits.image_root / r.path) for r in shown]
         fig = image_grid(images, [Path(r.path).name for r in shown], ncols=8)
         fig.suptitle(f"{names[choice.value]}: {len(shown)} of {len(by_class[choice.value])} {split} images")
-        _show(out, fig)
+        _show(view, fig)
 
     choice.observe(draw, names="value")
     draw()
-    return widgets.VBox([choice, out])
+    return widgets.VBox([choice, view])
 
 
 def misclassification_browser(report: EvaluationReport) -> widgets.Widget:
@@ -81,7 +82,7 @@ def misclassification_browser(report: EvaluationReport) -> widgets.Widget:
     if not wrong:
         return widgets.HTML(f"No misclassified images in the {report.split} split.")
     slider = widgets.IntSlider(value=0, min=0, max=len(wrong) - 1, description="mistake")
-    out = widgets.Output()
+    view = _view()
 
     def draw(_change: object = None) -> None:
         i = wrong[slider.value]
@@ -90,11 +91,11 @@ def misclassification_browser(report: EvaluationReport) -> widgets.Widget:
         fig = prediction_gallery([load_rgb(report.dataset.image_root / record.path)], [top],
                                  [preds.topk_prob[i].tolist()], [true], ncols=1)
         fig.suptitle(f"{slider.value + 1} of {len(wrong)}: {record.path}", fontsize=9)
-        _show(out, fig)
+        _show(view, fig)
 
     slider.observe(draw, names="value")
     draw()
-    return widgets.VBox([slider, out])
+    return widgets.VBox([slider, view])
 
 
 @torch.inference_mode()
@@ -124,22 +125,22 @@ def classify_upload(ckpt: Checkpoint, name: str, content: bytes, top_k: int = 5)
 def upload_classifier(ckpt: Checkpoint, top_k: int = 5) -> widgets.Widget:
     """Upload a picture, see its top-``top_k`` characters with confidences (05_inference)."""
     upload = widgets.FileUpload(accept="image/*", multiple=False, description="image")
-    out = widgets.Output()
-    _message(out, f"Upload a picture to classify it with {ckpt.config.model_name}.")
+    status = widgets.Label(f"Upload a picture to classify it with {ckpt.config.model_name}.")
+    view = _view()
 
     def on_upload(change: dict) -> None:
         for item in change["new"]:
             try:
                 image, table = classify_upload(ckpt, item["name"], bytes(item["content"]), top_k)
             except ImageLoadError as err:
-                _message(out, str(err))
+                status.value = str(err)
                 continue
+            status.value = item["name"]
             fig = prediction_gallery([image], [table["character"].tolist()], [table["confidence"].tolist()], ncols=1)
-            fig.suptitle(item["name"], fontsize=9)
-            _show(out, fig)
+            _show(view, fig)
 
     upload.observe(on_upload, names="value")
-    return widgets.VBox([upload, out])
+    return widgets.VBox([widgets.HBox([upload, status]), view])
 
 
 def attention_browser(report: AttentionReport) -> widgets.Widget:
@@ -149,15 +150,15 @@ def attention_browser(report: AttentionReport) -> widgets.Widget:
     image = widgets.IntSlider(value=0, min=0, max=len(report.images) - 1, description="image")
     layer = widgets.IntSlider(value=report.layer, min=0, max=maps.num_layers - 1, description="layer")
     head = widgets.IntSlider(value=report.head, min=0, max=maps.num_heads - 1, description="head")
-    out = widgets.Output()
+    view = _view()
 
     def draw(_change: object = None) -> None:
         b, l, h = image.value, layer.value, head.value
         title = f"{report.labels[b]} → {report.top_names[b][0]} ({report.top_probs[b][0] * 100:.0f}%)"
         fig = plot_attention_view(report.images[b], head_maps(maps, l)[b, h], per_layer[l, b], rolled[b], l, h, title)
-        _show(out, fig)
+        _show(view, fig)
 
     for slider in (image, layer, head):
         slider.observe(draw, names="value")
     draw()
-    return widgets.VBox([widgets.HBox([image, layer, head]), out])
+    return widgets.VBox([widgets.HBox([image, layer, head]), view])

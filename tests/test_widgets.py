@@ -21,7 +21,7 @@ from animesion.training import load_checkpoint
 
 @pytest.fixture
 def shown(monkeypatch):
-    """Figures the widgets draw, as (suptitle, axes titles), instead of displaying them."""
+    """Figures the widgets draw, as (suptitle, axes titles), instead of rendering them."""
     drawn = []
 
     def record(out, fig):
@@ -74,10 +74,13 @@ def test_upload_classifier_lists_the_top5(tiny_run, tiny_dataset, shown):
         browsers.classify_upload(ckpt, "notes.png", b"not an image")
 
     browser = browsers.upload_classifier(ckpt)
-    upload = browser.children[0]
+    upload, status = browser.children[0].children
     upload.value = ({"name": "mine.png", "type": "image/png", "size": 1, "last_modified": datetime.now(UTC),
                      "content": memoryview(png_bytes(picture))},)
-    assert shown and shown[-1][0] == "mine.png"
+    assert len(shown) == 1 and status.value == "mine.png"
+    upload.value = ({"name": "notes.png", "type": "image/png", "size": 1, "last_modified": datetime.now(UTC),
+                     "content": memoryview(b"not an image")},)
+    assert len(shown) == 1 and "notes.png" in status.value
 
 
 def test_attention_browser_redraws_for_layer_and_head(tiny_vit_run, shown, tmp_path):
@@ -90,3 +93,9 @@ def test_attention_browser_redraws_for_layer_and_head(tiny_vit_run, shown, tmp_p
     layer.value, head.value, image.value = 1, 2, 1
     assert shown[-1][1][0] == "layer 2, head 3"
     assert shown[-1][0].startswith(report.labels[1])
+
+
+def test_views_are_png_images(tiny_dataset):
+    data = load_dataset("synthetic", tiny_dataset, progress=False)
+    view = browsers.class_browser(data, "test", max_images=2).children[1]
+    assert isinstance(view, widgets.Image) and view.value[:8] == b"\x89PNG\r\n\x1a\n"

@@ -18,7 +18,7 @@ from animesion.training.checkpoint import Checkpoint, load_checkpoint
 from .jpegs import JpegSet, work_dir
 from .reference import classify_one_at_a_time, to_reference
 from .report import Section, Table, Target, ratio
-from .timing import interleaved_rates
+from .timing import Work, interleaved_rates
 
 IMAGE_SIZE = 128
 BATCH_SIZE = 32
@@ -57,20 +57,26 @@ def measure(ckpt: Checkpoint, folder: Path, files: list[Path], rounds: int, devi
     """Images/s of the naive loop, batched fp32 and each fast path; conversion times; top-1 agreement."""
     ckpt = Checkpoint(ckpt.model.to(device), ckpt.config, ckpt.class_names, ckpt.vocab, ckpt.info, ckpt.path)
     naive_model = to_reference(ckpt.model).eval()
-    fast, setup = {}, {}
+    fast, setup = {"batched": ckpt}, {}
     for name in FAST_PATHS.names():
         start = time.perf_counter()
         fast[name] = make_fast(ckpt, name)
         setup[name] = time.perf_counter() - start
-    candidates = {
-        "naive": lambda: len(classify_one_at_a_time(naive_model, files, IMAGE_SIZE)),
-        "batched": lambda: len(top1(ckpt, folder)),
-        **{name: (lambda c=c: len(top1(c, folder))) for name, c in fast.items()},
-    }
+    predicted: dict[str, list[str]] = {}  # top-1 class of every file, from each candidate's last pass
+
+    def folder_pass(name: str) -> Work:
+        def work() -> int:
+            predicted[name] = top1(fast[name], folder)
+            return len(predicted[name])
+
+        return work
+
+    candidates = {"naive": lambda: len(classify_one_at_a_time(naive_model, files, IMAGE_SIZE)),
+                  **{name: folder_pass(name) for name in fast}}
     rates = interleaved_rates(candidates, rounds, device)
-    reference = top1(ckpt, folder)
-    agreement = {name: sum(a == b for a, b in zip(top1(c, folder), reference)) / len(reference)
-                 for name, c in fast.items()}
+    reference = predicted["batched"]
+    agreement = {name: sum(a == b for a, b in zip(predicted[name], reference)) / len(reference)
+                 for name in FAST_PATHS.names()}
     return {"rates": rates, "setup": setup, "agreement": agreement}
 
 

@@ -49,6 +49,7 @@ def predict_folder(ckpt: Checkpoint, folder: str | Path, batch_size: int = 32, t
     """
     files = list_files(folder)
     transform = build_transform(ckpt.config.image_size, train=False)
+    draft_size = ckpt.config.image_size + 32  # big JPEGs decode at reduced scale, as in the validation loader
     device = next(ckpt.model.parameters()).device
     rows, failures, kept = [], [], {}
     k = min(top_k, len(ckpt.class_names))
@@ -56,7 +57,7 @@ def predict_folder(ckpt: Checkpoint, folder: str | Path, batch_size: int = 32, t
         batch, names = [], []
         for path in files[start : start + batch_size]:
             try:
-                image = load_rgb(path)
+                image = load_rgb(path, draft_size=draft_size)
             except ImageLoadError as err:
                 failures.append({"file": str(path), "reason": str(err).split(": ", 1)[-1]})
                 continue

@@ -14,7 +14,6 @@ import torch
 from matplotlib.figure import Figure
 from PIL import Image
 from torch import Tensor
-from tqdm.auto import tqdm
 
 from ..config.attention import QUICKSTART_VIT, AttentionConfig
 from ..config.train import TrainConfig
@@ -202,7 +201,7 @@ def save_attention_figures(report: AttentionReport, progress: bool = True) -> Pa
     for multimodal models also ``tag_share.png``; and ``attention.csv``.
     """
     report.out_dir.mkdir(parents=True, exist_ok=True)
-    for b, label in enumerate(tqdm(report.labels, desc="saving figures", disable=not progress)):
+    for b, label in enumerate(progress(report.labels, desc="saving figures", disable=not progress)):
         for kind, draw in FIGURES.items():
             fig = draw(report, b)
             save_figure(fig, report.out_dir, f"{_slug(b, label)}_{kind}.png")

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pandas as pd
 import torch
-from tqdm.auto import tqdm
 
 from ..data.images import load_rgb
 from ..data.transforms import build_transform
@@ -53,7 +52,7 @@ def predict_folder(ckpt: Checkpoint, folder: str | Path, batch_size: int = 32, t
     device = next(ckpt.model.parameters()).device
     rows, failures, kept = [], [], {}
     k = min(top_k, len(ckpt.class_names))
-    for start in tqdm(range(0, len(files), batch_size), desc="classifying", disable=not progress):
+    for start in progress(range(0, len(files), batch_size), desc="classifying", disable=not progress):
         batch, names = [], []
         for path in files[start : start + batch_size]:
             try:

@@ -28,6 +28,7 @@ from ..plots.save import save_figure
 from ..runs import find_checkpoint
 from ..training.checkpoint import Checkpoint, load_checkpoint, read_checkpoint_meta
 from ..training.trainer import pick_device, train
+from ..utils.progress import progress_bar
 from .draw import plot_attention_matrix, plot_heads, plot_layer_maps, plot_rollout, plot_text_share
 from .extract import AttentionMaps, extract_attention
 from .maps import head_maps, layer_maps, layer_text_share, rollout_map, rollout_text_share
@@ -201,7 +202,7 @@ def save_attention_figures(report: AttentionReport, progress: bool = True) -> Pa
     for multimodal models also ``tag_share.png``; and ``attention.csv``.
     """
     report.out_dir.mkdir(parents=True, exist_ok=True)
-    for b, label in enumerate(progress(report.labels, desc="saving figures", disable=not progress)):
+    for b, label in enumerate(progress_bar(report.labels, desc="saving figures", disable=not progress)):
         for kind, draw in FIGURES.items():
             fig = draw(report, b)
             save_figure(fig, report.out_dir, f"{_slug(b, label)}_{kind}.png")

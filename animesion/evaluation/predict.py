@@ -9,6 +9,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader
 
+from ..utils.progress import progress_bar
+
 
 @dataclass
 class Predictions:
@@ -43,7 +45,7 @@ def predict(
     model.eval()
     parts: dict[str, list[torch.Tensor]] = {key: [] for key in ("labels", "topk_idx", "topk_prob", "indices", "loss")}
     total = len(loader) if max_batches is None else min(len(loader), max_batches)
-    for step, batch in enumerate(progress(loader, total=total, desc=desc, leave=False, disable=not progress)):
+    for step, batch in enumerate(progress_bar(loader, total=total, desc=desc, leave=False, disable=not progress)):
         if max_batches is not None and step >= max_batches:
             break
         if batch is None:

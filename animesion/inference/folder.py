@@ -13,6 +13,7 @@ from ..data.transforms import build_transform
 from ..errors import DataError, ImageLoadError
 from ..evaluation.predict import autocast
 from ..training.checkpoint import Checkpoint
+from ..utils.progress import progress_bar
 
 
 @dataclass
@@ -52,7 +53,7 @@ def predict_folder(ckpt: Checkpoint, folder: str | Path, batch_size: int = 32, t
     device = next(ckpt.model.parameters()).device
     rows, failures, kept = [], [], {}
     k = min(top_k, len(ckpt.class_names))
-    for start in progress(range(0, len(files), batch_size), desc="classifying", disable=not progress):
+    for start in progress_bar(range(0, len(files), batch_size), desc="classifying", disable=not progress):
         batch, names = [], []
         for path in files[start : start + batch_size]:
             try:

@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 REDRAW_SECONDS = 1.0
 
 
-def progress(*args: Any, **kwargs: Any) -> tqdm:
+def progress_bar(*args: Any, **kwargs: Any) -> tqdm:
     """``tqdm.auto.tqdm`` redrawing at most once a second unless ``mininterval`` says otherwise."""
     kwargs.setdefault("mininterval", REDRAW_SECONDS)
     return tqdm(*args, **kwargs)

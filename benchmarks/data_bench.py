@@ -23,7 +23,7 @@ LARGE_SIDE = 1024
 BATCH_SIZE = 32
 
 
-def package_loader(images: JpegSet, workers: int, device: torch.device) -> DataLoader:
+def package_loader(images: JpegSet, workers: int) -> DataLoader:
     """The workbook's training loader: ``load_rgb`` with reduced-size decoding, workers as given."""
     root = images.files[0].parent.parent
     records = [Record(str(f.relative_to(root)), label) for f, label in zip(images.files, images.labels)]
@@ -49,11 +49,11 @@ def run(images: JpegSet, device: torch.device, count: int, rounds: int) -> Secti
     candidates = {
         "naive: full decode + resize per sample": epoch(naive_loader(subset.files, subset.labels, IMAGE_SIZE,
                                                                      BATCH_SIZE)),
-        "load_rgb with reduced-size decode": epoch(package_loader(subset, 0, device)),
-        f"pre-resized cache (short side {CACHE_SIDE} px)": epoch(package_loader(cache, 0, device)),
-        f"pre-resized cache + {workers} worker(s) (auto)": epoch(package_loader(cache, workers, device)),
+        "load_rgb with reduced-size decode": epoch(package_loader(subset, 0)),
+        f"pre-resized cache (short side {CACHE_SIDE} px)": epoch(package_loader(cache, 0)),
+        f"pre-resized cache + {workers} worker(s) (auto)": epoch(package_loader(cache, workers)),
         f"naive on {LARGE_SIDE}-px files": epoch(naive_loader(large.files, large.labels, IMAGE_SIZE, BATCH_SIZE)),
-        f"reduced-size decode of {LARGE_SIDE}-px files": epoch(package_loader(large, 0, device)),
+        f"reduced-size decode of {LARGE_SIDE}-px files": epoch(package_loader(large, 0)),
     }
     rates = interleaved_rates(candidates, rounds, device, warmup=1)
     naive = rates["naive: full decode + resize per sample"].best

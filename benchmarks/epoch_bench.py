@@ -64,10 +64,10 @@ def run(images: JpegSet, device: torch.device, count: int, rounds: int) -> Secti
         "naive": TrainingEpoch(naive_model, naive_loader(subset.files, subset.labels, IMAGE_SIZE, BATCH_SIZE),
                                device, amp=False),
         f"fast, original files, {workers} worker(s)": TrainingEpoch(
-            fast_model, package_loader(subset, workers, device), device, amp=True),
+            fast_model, package_loader(subset, workers), device, amp=True),
         f"fast, pre-resized cache, {workers} worker(s)": TrainingEpoch(
-            fast_model, package_loader(cache, workers, device), device, amp=True),
-        "fast, pre-resized cache, no workers": TrainingEpoch(fast_model, package_loader(cache, 0, device), device,
+            fast_model, package_loader(cache, workers), device, amp=True),
+        "fast, pre-resized cache, no workers": TrainingEpoch(fast_model, package_loader(cache, 0), device,
                                                              amp=True),
     }
     for epoch in candidates.values():

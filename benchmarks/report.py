@@ -62,16 +62,26 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
-def machine_lines(device: torch.device) -> list[str]:
+def load_average() -> float | None:
+    """The 1-minute load average (runnable processes), where the platform reports it."""
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+
+
+def machine_lines(device: torch.device, load_at_start: float | None) -> list[str]:
     """What the numbers were measured on, including how busy the machine was."""
     gpu = f", GPU {torch.cuda.get_device_name(device)}" if device.type == "cuda" else ""
-    load = " / ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
-    return [
+    loads = [x for x in (load_at_start, load_average()) if x is not None]
+    lines = [
         f"- Date: {time.strftime('%Y-%m-%d %H:%M')}",
         f"- Machine: {cpu_name()}, {available_cpus()} cores, torch {torch.__version__} "
         f"({torch.get_num_threads()} threads){gpu}",
-        f"- Device: {device}; load average (1/5/15 min) when the report was written: {load}",
+        f"- Device: {device}; 1-minute load average at the start and the end: "
+        + (" / ".join(f"{x:.1f}" for x in loads) or "n/a"),
     ]
+    if loads and max(loads) > 1.5 * available_cpus():  # the benchmark itself keeps every core busy
+        lines.append(f"- **The machine was busy** (load well above its {available_cpus()} cores): other processes took "
+                     "CPU time during the rounds, so absolute figures are low and ratios scatter between runs.")
+    return lines
 
 
 def markdown_table(table: Table) -> str:
@@ -88,9 +98,9 @@ def targets_table(sections: list[Section]) -> Table:
     return Table("Targets", ["target", "measured", "goal", "status"], rows)
 
 
-def render(sections: list[Section], device: torch.device, preamble: list[str]) -> str:
+def render(sections: list[Section], device: torch.device, preamble: list[str], load_at_start: float | None) -> str:
     """The whole ``results.md``: how it was made, the target checklist, then every section's tables."""
-    parts = ["# Benchmark results", "", *preamble, "", *machine_lines(device), "",
+    parts = ["# Benchmark results", "", *preamble, "", *machine_lines(device, load_at_start), "",
              markdown_table(targets_table(sections))]
     for section in sections:
         parts += [f"## {section.name}", ""] + [markdown_table(t) for t in section.tables]

@@ -23,7 +23,7 @@ import torch  # noqa: E402
 
 from benchmarks import data_bench, epoch_bench, eval_bench, infer_bench, train_bench  # noqa: E402
 from benchmarks.jpegs import load_jpegs, work_dir  # noqa: E402
-from benchmarks.report import Section, markdown_table, render, targets_table  # noqa: E402
+from benchmarks.report import Section, load_average, markdown_table, render, targets_table  # noqa: E402
 
 SECTIONS = ("train", "data", "epoch", "infer", "eval")
 RESULTS = Path(__file__).resolve().parent / "results.md"
@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> Path:
         "eval": lambda: eval_bench.run(device, rounds),
     }
     sections: list[Section] = []
-    start = time.perf_counter()
+    start, load_at_start = time.perf_counter(), load_average()
     for name in only:
         print(f"\n== {name} ==", flush=True)
         section = runners[name]()
@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> Path:
     preamble = [f"Written by `{command.strip()}` in {minutes:.1f} minutes. Each comparison was timed in "
                 f"interleaved rounds ({rounds}; {long_rounds} for whole epochs and folder passes); each figure is "
                 "the best round, and ratios compare best rounds."]
-    output.write_text(render(sections, device, preamble))
+    output.write_text(render(sections, device, preamble, load_at_start))
     print(markdown_table(targets_table(sections)), f"Wrote {output}", sep="\n")
     return output
 

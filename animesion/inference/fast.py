@@ -42,14 +42,19 @@ class LogitsOnly(nn.Module):
 
 @FAST_PATHS.register("int8")
 def quantize_linear_int8(model: nn.Module, image_size: int) -> nn.Module:
-    """A copy of ``model`` whose Linear layers run in int8 (dynamic quantisation, per-channel weights)."""
-    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+    """A copy of ``model`` whose Linear layers run in int8 (dynamic quantisation, per-channel weights).
 
+    ``image_size`` is not needed here; every fast-path builder takes it (the ONNX export does).
+    """
+    try:
+        from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+    except ImportError:
+        raise ConfigError(f"fast_path='int8' needs torch.ao.quantization, which torch {torch.__version__} no "
+                          "longer has; use fast_path='onnx'.") from None
     with warnings.catch_warnings():
-        # torch.ao quantisation announces its move to the separate torchao package; it still works here.
-        warnings.simplefilter("ignore", category=DeprecationWarning)
-        warnings.simplefilter("ignore", category=FutureWarning)
-        warnings.simplefilter("ignore", category=UserWarning)
+        # torch.ao announces its move to the separate torchao package; the eager API still works here.
+        warnings.filterwarnings("ignore", message="torch.ao.quantization is deprecated")
+        warnings.filterwarnings("ignore", message=".*quantized tensor creation functions")
         return quantize_dynamic(copy.deepcopy(model).cpu().eval(), {nn.Linear: per_channel_dynamic_qconfig})
 
 
@@ -72,7 +77,11 @@ class OnnxRuntimeModel(nn.Module):
 @FAST_PATHS.register("onnx")
 def onnx_runtime(model: nn.Module, image_size: int) -> nn.Module:
     """``model`` exported to ONNX (batch size left free) and run by ONNX Runtime on the CPU, in fp32."""
-    import onnxruntime as ort
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        raise ConfigError("fast_path='onnx' needs the onnxruntime package (pip install onnxruntime onnxscript); "
+                          "or use fast_path='int8'.") from None
 
     wrapped = LogitsOnly(copy.deepcopy(model).cpu().float().eval()).eval()
     example = torch.zeros(2, 3, image_size, image_size)

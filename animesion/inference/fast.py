@@ -21,23 +21,12 @@ import torch
 from torch import Tensor, nn
 
 from ..errors import ConfigError
+from ..export import LogitsOnly
 from ..models.output import ModelOutput, model_output
 from ..registry import Registry
 from ..training.checkpoint import Checkpoint
 
 FAST_PATHS: Registry = Registry("fast_path")
-
-
-class LogitsOnly(nn.Module):
-    """Exposes only ``logits`` of a model, the one output an exporter needs."""
-
-    def __init__(self, model: nn.Module) -> None:
-        super().__init__()
-        self.model = model
-
-    def forward(self, images: Tensor) -> Tensor:
-        """images [B, 3, H, W] → logits [B, num_classes]."""
-        return self.model(images)["logits"]
 
 
 @FAST_PATHS.register("int8")

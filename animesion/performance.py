@@ -18,6 +18,7 @@ from torch import nn
 from .errors import ConfigError
 
 MAX_WORKERS = 8  # more decoding processes than this rarely helps and each one costs memory
+AUTO_WORKERS = -1  # ``no_cpu_workers=-1``: let :func:`auto_workers` choose for the cores at hand
 
 
 def available_cpus() -> int:
@@ -42,6 +43,17 @@ def auto_workers(cpu_count: int | None = None, device_type: str = "cpu") -> int:
     if device_type == "cuda":
         return min(cpus - 1, MAX_WORKERS)
     return max(1, min(cpus // 4, MAX_WORKERS))
+
+
+def resolve_workers(requested: int, device_type: str = "cpu", processes: int = 1) -> int:
+    """``requested`` DataLoader workers, or for ``-1`` the :func:`auto_workers` choice for this machine.
+
+    ``processes``: how many training processes share the machine's cores (each gets its share).
+    Workers only move decoding off the main process; batches and results stay the same.
+    """
+    if requested != AUTO_WORKERS:
+        return requested
+    return auto_workers(max(1, available_cpus() // processes), device_type)
 
 
 def is_convolutional(model: nn.Module) -> bool:

@@ -29,8 +29,8 @@ from .data.dataset import DatasetSplits
 from .data.images import load_rgb
 from .data.transforms import build_transform
 from .errors import ImageLoadError
-from .evaluation.predict import autocast
 from .evaluation.report import EvaluationReport
+from .performance import autocast
 from .plots.images import image_grid, prediction_gallery
 from .training.checkpoint import Checkpoint
 

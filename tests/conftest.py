@@ -23,9 +23,13 @@ TINY_SYNTHETIC = SyntheticConfig(no_classes=6, images_per_class=12, image_size=4
 
 
 def tiny_train_config(dataset_path: Path, results_dir: Path, **overrides) -> TrainConfig:
-    """A TrainConfig that trains in a couple of seconds on the tiny synthetic set."""
+    """A TrainConfig that trains in a couple of seconds on the tiny synthetic set.
+
+    Loading stays in the main process (``no_cpu_workers=0``): starting worker processes would cost tiny
+    runs more than it saves.
+    """
     values = dict(dataset_path=str(dataset_path), results_dir=str(results_dir), image_size=32, batch_size=16,
-                  no_epochs=2, learning_rate=0.05, warmup_steps=2, log_freq=2)
+                  no_epochs=2, learning_rate=0.05, warmup_steps=2, log_freq=2, no_cpu_workers=0)
     values.update(overrides)
     return TrainConfig(**values)
 

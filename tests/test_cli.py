@@ -55,7 +55,7 @@ def test_process_count_must_agree_with_the_launcher(monkeypatch, capsys):
 
 def test_a_run_from_the_command_line(tiny_dataset, tmp_path, capsys):
     argv = ["--dataset_path", str(tiny_dataset), "--results_dir", str(tmp_path), "--image_size", "32",
-            "--batch_size", "16", "--no_epochs", "1", "--run_name", "cli"]
+            "--batch_size", "16", "--no_epochs", "1", "--run_name", "cli", "--no_cpu_workers", "0"]
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert f"run folder: {tmp_path / 'cli'}" in out

@@ -31,7 +31,7 @@ def test_metrics_by_hand():
 
 
 def test_report_from_checkpoint_only(tiny_run, tmp_path):
-    config = EvaluateConfig(checkpoint_path=str(tiny_run.best_checkpoint), split="val")
+    config = EvaluateConfig(checkpoint_path=str(tiny_run.best_checkpoint), split="val", no_cpu_workers=0)
     report = evaluate_checkpoint(config, progress=False)
     assert report.summary["samples"] == 12
     assert report.per_class["samples"].sum() == 12

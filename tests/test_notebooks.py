@@ -64,16 +64,16 @@ def test_parameter_files_are_valid_command_lines(path):
 def test_train_evaluate_infer_headless(tiny_dataset, tmp_path):
     results = tmp_path / "outputs"
     run_notebook("03_train", {"dataset_path": str(tiny_dataset), "results_dir": str(results), "image_size": 32,
-                              "no_epochs": 2, "batch_size": 16, "run_name": "nb"}, output=tmp_path / "03.ipynb",
-                 progress=False)
+                              "no_epochs": 2, "batch_size": 16, "run_name": "nb", "no_cpu_workers": 0},
+                 output=tmp_path / "03.ipynb", progress=False)
     metrics = json.loads((results / "nb" / "metrics.json").read_text())
     assert {"test_top1", "test_top5"} <= set(metrics)
     assert (results / "nb" / "figures" / "history.png").is_file()
     executed = nbformat.read(tmp_path / "03.ipynb", as_version=4)
     assert any(o.get("output_type") == "display_data" for c in executed.cells for o in c.get("outputs", []))
 
-    run_notebook("04_evaluate", {"results_dir": str(results), "vis_arch": True}, output=tmp_path / "04.ipynb",
-                 progress=False)
+    run_notebook("04_evaluate", {"results_dir": str(results), "vis_arch": True, "no_cpu_workers": 0},
+                 output=tmp_path / "04.ipynb", progress=False)
     assert (results / "nb" / "evaluation_test" / "per_class_accuracy.csv").is_file()
     assert (results / "nb" / "evaluation_test" / "confused_pairs.png").is_file()
 

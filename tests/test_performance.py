@@ -18,10 +18,12 @@ from animesion.performance import (
     auto_workers,
     is_convolutional,
     prepare_model,
+    resolve_workers,
     uses_fused_attention,
 )
 from benchmarks.reference import ReferenceAttention, to_reference
 from benchmarks.timing import PeakMemory, interleaved_rates
+from conftest import tiny_train_config
 
 
 @pytest.mark.parametrize(("cpus", "device", "expected"), [
@@ -117,3 +119,47 @@ def test_peak_memory_sees_a_large_allocation():
     if peak.mib is None:
         pytest.skip("no /proc RSS high-water mark on this platform")
     assert 150 < peak.mib < 400
+
+
+def test_minus_one_workers_resolves_to_auto_workers():
+    assert resolve_workers(-1, "cpu") == auto_workers(device_type="cpu")
+    assert resolve_workers(-1, "cuda") == auto_workers(device_type="cuda")
+    assert resolve_workers(3, "cpu") == 3 and resolve_workers(0, "cuda") == 0  # explicit counts are kept
+    assert resolve_workers(-1, "cpu", processes=performance.available_cpus()) == 0  # one core per process
+    with pytest.raises(ConfigError, match="no_cpu_workers must be -1"):
+        TrainConfig(no_cpu_workers=-2)
+
+
+def test_training_prepares_cnns_channels_last_with_the_same_losses(tiny_dataset, tmp_path, monkeypatch):
+    """``train()`` resolves the worker count for its device and puts CNNs in channels_last; losses stay the same."""
+    from animesion.training import trainer
+
+    layouts, worker_requests = [], []
+
+    def spy_prepare(model, **kwargs):
+        model = prepare_model(model, **kwargs)
+        layouts.append(model.features[0].weight.is_contiguous(memory_format=torch.channels_last))
+        return model
+
+    def spy_workers(requested, device_type, processes):
+        worker_requests.append((requested, device_type, processes))
+        return 0  # no worker processes in tests
+
+    monkeypatch.setattr(trainer, "prepare_model", spy_prepare)
+    monkeypatch.setattr(trainer, "resolve_workers", spy_workers)
+    tiny = dict(no_epochs=1, debugging=True, log_freq=1, no_cpu_workers=-1)  # 3 steps, then validation
+    fast = trainer.train(tiny_train_config(tiny_dataset, tmp_path / "a", **tiny), progress=False)
+    plain = trainer.train(tiny_train_config(tiny_dataset, tmp_path / "b", channels_last=False, **tiny), progress=False)
+    assert worker_requests == [(-1, "cpu", 1)] * 2
+    assert layouts == [True, True, False, False]  # training model, then the best checkpoint for testing
+    for key in ("train_loss", "val_loss"):
+        assert fast.history[key].iloc[0] == pytest.approx(plain.history[key].iloc[0], abs=1e-5)
+    assert fast.run_dir.name == plain.run_dir.name  # a speed setting does not start another run folder
+
+
+def test_benchmark_writes_a_report(tmp_path):
+    from benchmarks.run import main
+
+    output = main(["--only", "eval", "--rounds", "1", "--output", str(tmp_path / "results.md")])
+    text = output.read_text()
+    assert text.startswith("# Benchmark results") and "per-class accuracy" in text and "cores" in text

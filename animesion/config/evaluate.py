@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..errors import ConfigError
 from .base import ConfigBase, param
 from .choices import dataset_names
 
@@ -19,9 +20,15 @@ class EvaluateConfig(ConfigBase):
     dataset_path: str | None = param(None, "dataset root; None uses the checkpoint's")
     split: str = param("test", "which split to evaluate", SPLITS)
     batch_size: int = param(64, "evaluation batch size")
-    no_cpu_workers: int = param(0, "data-loading worker processes")
+    no_cpu_workers: int = param(-1, "data-loading worker processes (0: the main process; -1: chosen for the cores)")
     results_dir: str = param("outputs", "where run folders are; figures go to <run>/evaluation/")
     vis_arch: bool = param(False, "print a model summary with layers and parameter counts")
     eval_imagebyimage: bool = param(True, "show a gallery of misclassified images with their top-5")
     save_results: bool = param(True, "save the CSVs and figures")
     max_gallery: int = param(12, "how many misclassified images the gallery shows")
+
+    def validate(self) -> None:
+        if self.no_cpu_workers < -1:
+            raise ConfigError(
+                f"EvaluateConfig: no_cpu_workers must be -1 (automatic) or more, got {self.no_cpu_workers}."
+            )

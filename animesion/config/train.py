@@ -38,7 +38,7 @@ class TrainConfig(ConfigBase):
     load_partial_mode: str | None = param(None, "load only parts of a ViT checkpoint", load_partial_modes)
     log_freq: int = param(50, "log every this many training steps")
     save_checkpoint_freq: int = param(1, "write a resumable checkpoint every this many epochs (and after the last)")
-    no_cpu_workers: int = param(0, "data-loading worker processes (0 loads in the main process)")
+    no_cpu_workers: int = param(-1, "data-loading worker processes (0: the main process; -1: chosen for the cores)")
     seed: int = param(0, "random seed")
     interm_features_fc: bool = param(False, "IFA head: classify from every layer's class token (ViTs)")
     debugging: bool = param(False, "shorten every loop to log_freq*3 steps")
@@ -63,6 +63,9 @@ class TrainConfig(ConfigBase):
     mixed_precision: str = param("no", "Accelerate mixed precision; bf16/fp16 pay off on GPUs only", MIXED_PRECISION)
     gradient_accumulation_steps: int = param(1, "optimizer step every this many batches (effective batch grows)")
     num_processes: int = param(1, "processes that Accelerate's notebook launcher starts; 1 trains in this process")
+    # Speed only: the same function computed faster (neither changes the run folder nor blocks resuming).
+    channels_last: bool | None = param(None, "channels-last memory layout; None uses it for CNNs only")
+    compile: bool = param(False, "torch.compile the model: faster steps after slow first ones (needs a C++ compiler)")
 
     def validate(self) -> None:
         positive = ("image_size", "batch_size", "no_epochs", "log_freq", "save_checkpoint_freq", "epoch_decay",
@@ -75,8 +78,10 @@ class TrainConfig(ConfigBase):
         for key in ("mask_wu_percent", "mask_cd_percent"):
             if not 0.0 <= getattr(self, key) <= 1.0:
                 raise ConfigError(f"TrainConfig: {key} must lie in [0, 1], got {getattr(self, key)}.")
-        if self.no_cpu_workers < 0 or self.warmup_steps < 0:
-            raise ConfigError("TrainConfig: no_cpu_workers and warmup_steps must not be negative.")
+        if self.no_cpu_workers < -1:
+            raise ConfigError(f"TrainConfig: no_cpu_workers must be -1 (automatic) or more, got {self.no_cpu_workers}.")
+        if self.warmup_steps < 0:
+            raise ConfigError(f"TrainConfig: warmup_steps must not be negative, got {self.warmup_steps}.")
         if self.exclusion_loss and not self.interm_features_fc:
             raise ConfigError("TrainConfig: exclusion_loss needs interm_features_fc=True (it compares layers).")
         if self.batch_size % self.num_processes:

@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader
 
+from ..performance import autocast
 from ..utils.progress import progress_bar
 
 
@@ -61,9 +62,3 @@ def predict(
         empty = torch.empty(0, dtype=torch.long)
         return Predictions(empty, empty.view(0, k), torch.empty(0, k), empty, torch.empty(0))
     return Predictions(**{key: torch.cat(values) for key, values in parts.items()})
-
-
-def autocast(device: torch.device | str) -> torch.autocast:
-    """bf16 autocast on CUDA; disabled (fp32) on CPU, where it would not pay off for these models."""
-    device_type = torch.device(device).type
-    return torch.autocast(device_type=device_type, dtype=torch.bfloat16, enabled=device_type == "cuda")

@@ -14,6 +14,7 @@ from ..data.dataset import DatasetSplits, ImageDataset, load_dataset, make_loade
 from ..data.images import load_rgb
 from ..data.transforms import build_transform
 from ..errors import DataError
+from ..performance import prepare_model, resolve_workers
 from ..runs import find_checkpoint
 from ..training.checkpoint import Checkpoint, load_checkpoint
 from ..training.trainer import pick_device
@@ -46,7 +47,9 @@ def evaluate_checkpoint(config: EvaluateConfig, progress: bool = True) -> Evalua
         raise DataError(f"The dataset's {data.num_classes} classes are not the {len(ckpt.class_names)} classes "
                         "the checkpoint was trained on; evaluate on the same dataset.")
     dataset = ImageDataset(data.splits[config.split], data.image_root, build_transform(ckpt.config.image_size, False))
-    loader = make_loader(dataset, config.batch_size, train=False, workers=config.no_cpu_workers)
+    loader = make_loader(dataset, config.batch_size, train=False,
+                         workers=resolve_workers(config.no_cpu_workers, device.type))
+    prepare_model(ckpt.model, channels_last=ckpt.config.channels_last)  # in place: the same predictions, sooner
     preds = predict(ckpt.model, loader, device, k=5, desc=f"evaluating {config.split}", progress=progress)
     out_dir = ckpt.path.parent / f"evaluation_{config.split}"
     return EvaluationReport(ckpt, data, config.split, dataset, preds, summary(preds),

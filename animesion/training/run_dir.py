@@ -17,10 +17,11 @@ from ..paths import resolve_path
 from .atomic import atomic_write
 
 # Parameters that do not change what is trained, so they do not change the run folder either: a run
-# resumed with ``resume=True``, more loader workers or another process count lands in the same folder.
+# resumed with ``resume=True``, more loader workers, another process count or another speed setting
+# (memory layout, compilation) lands in the same folder.
 NOT_IN_RUN_NAME = (
     "results_dir", "run_name", "log_freq", "no_cpu_workers", "save_checkpoint_freq", "resume", "keep_last",
-    "tracker", "num_processes",
+    "tracker", "num_processes", "channels_last", "compile",
 )
 
 

@@ -27,6 +27,7 @@ from ..data.transforms import build_transform
 from ..evaluation.metrics import summary
 from ..evaluation.predict import predict
 from ..models import count_parameters, create_model
+from ..performance import prepare_model, resolve_workers
 from ..tracking import PROJECT, hparams, init_kwargs
 from .checkpoint import load_checkpoint, save_checkpoint
 from .distributed import forget_single_process_state, gather_predictions, make_accelerator
@@ -65,17 +66,20 @@ def pick_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-def build_loaders(config: TrainConfig, data: DatasetSplits) -> dict[str, DataLoader]:
-    """Train (epoch-seeded shuffle and augmentation) and val/test (in order, every sample) loaders."""
+def build_loaders(config: TrainConfig, data: DatasetSplits, workers: int = 0) -> dict[str, DataLoader]:
+    """Train (epoch-seeded shuffle and augmentation) and val/test (in order, every sample) loaders.
+
+    ``workers``: loader processes per loader (``config.no_cpu_workers`` resolved for the device).
+    """
     loaders = {}
     for split, records in data.splits.items():
         train = split == "train"
         dataset = ImageDataset(records, data.image_root, build_transform(config.image_size, train),
                                draft_size=config.image_size + 32)
         if train:
-            loaders[split] = make_train_loader(dataset, config.batch_size, config.no_cpu_workers, config.seed)
+            loaders[split] = make_train_loader(dataset, config.batch_size, workers, config.seed)
         else:
-            loaders[split] = make_loader(dataset, config.batch_size, False, config.no_cpu_workers, config.seed)
+            loaders[split] = make_loader(dataset, config.batch_size, False, workers, config.seed)
     return loaders
 
 
@@ -106,9 +110,12 @@ def _train(config: TrainConfig, run: RunDir, accelerator: Accelerator, callbacks
     set_seed(config.seed, device_specific=True)  # seed + process index: own dropout streams per process
     data = load_dataset(config.dataset_name, config.dataset_path, with_tags=config.multimodal, seed=config.seed,
                         progress=progress)
-    loaders = build_loaders(config, data)
+    workers = resolve_workers(config.no_cpu_workers, accelerator.device.type, accelerator.num_processes)
+    loaders = build_loaders(config, data, workers)
+    log.info("%d data-loading worker process(es) per loader", workers)
     model = create_model(config, data.num_classes, len(data.vocab) if data.vocab else None)
     loaded = load_initial_weights(model, config) if config.checkpoint_path else None
+    model = prepare_model(model, channels_last=config.channels_last, compile=config.compile)  # same function, faster
     max_steps = config.log_freq * 3 if config.debugging else None
     batches = min(len(loaders["train"]), max_steps or len(loaders["train"]))
     steps_per_epoch = math.ceil(batches / config.gradient_accumulation_steps)  # optimizer steps
@@ -120,8 +127,9 @@ def _train(config: TrainConfig, run: RunDir, accelerator: Accelerator, callbacks
     model, optimizer, scheduler, train_loader, val_loader, test_loader = accelerator.prepare(
         model, optimizer, scheduler, loaders["train"], loaders["val"], loaders["test"])
     # Everything a resumed run needs back; a later stateful scheduler (e.g. tag masking) joins this mapping.
-    stateful: dict[str, Stateful] = {"model": accelerator.unwrap_model(model), "optimizer": optimizer,
-                                     "lr_scheduler": scheduler}
+    # The plain module (no DDP or torch.compile wrapper), so states load whether or not the run compiles.
+    stateful: dict[str, Stateful] = {"model": accelerator.unwrap_model(model, keep_torch_compile=False),
+                                     "optimizer": optimizer, "lr_scheduler": scheduler}
     state, resumed_from = _start(config, run, accelerator, stateful)
     log.info("run %s: %s on %s (%d classes, %s train / %s val / %s test images), %d parameters, %d process(es) "
              "on %s, mixed precision %s", run.name, config.model_name, config.dataset_name, data.num_classes,
@@ -154,6 +162,7 @@ def _train(config: TrainConfig, run: RunDir, accelerator: Accelerator, callbacks
 
     accelerator.wait_for_everyone()  # the main process has written best.safetensors
     best = load_checkpoint(run.checkpoint("best"), accelerator.device)
+    prepare_model(best.model, channels_last=config.channels_last)  # in place; not compiled again for one pass
     test = _evaluate(best.model, test_loader, accelerator, max_steps, "testing", progress)
     metrics = {
         "run_name": run.name, "test_top1": test["top1"], "test_top5": test["top5"], "test_loss": test["loss"],

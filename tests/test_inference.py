@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+import numpy as np
+import torch
+
 from animesion.inference import make_sample_images, predict_folder
 from animesion.inference.annotate import write_results
 from animesion.training import load_checkpoint
@@ -20,3 +25,20 @@ def test_folder_with_bad_files(tiny_run, tmp_path):
     out = write_results(result, tmp_path / "out", top_k=3)
     assert len(list((out / "annotated").glob("*.png"))) == 2
     assert (out / "failures.csv").read_text().count("\n") == 4
+
+
+def test_loader_workers_and_channels_last_keep_the_predictions(tiny_run, tmp_path):
+    folder = make_sample_images(tmp_path / "imgs", count=5)
+    ckpt = load_checkpoint(tiny_run.best_checkpoint)
+    plain = load_checkpoint(tiny_run.best_checkpoint)
+    plain = dataclasses.replace(plain, config=plain.config.replace(channels_last=False))
+    in_process = predict_folder(plain, folder, batch_size=2, top_k=3, progress=False, workers=0)
+    with_worker = predict_folder(ckpt, folder, batch_size=2, top_k=3, progress=False, workers=1)
+    assert ckpt.model.features[0].weight.is_contiguous(memory_format=torch.channels_last)  # shallow is a CNN
+    assert plain.model.features[0].weight.is_contiguous()
+    assert with_worker.failures.equals(in_process.failures) and len(with_worker.failures) == 2
+    names = ["file", "top1", "top2", "top3"]
+    assert with_worker.table[names].equals(in_process.table[names])
+    # channels-last sums in another order: the probabilities agree to the last bits of fp32
+    np.testing.assert_allclose(with_worker.table.filter(like="_prob"), in_process.table.filter(like="_prob"),
+                               rtol=0, atol=1e-6)

@@ -8,6 +8,7 @@ import torchvision
 from timm.layers import use_fused_attn
 
 from animesion import performance
+from animesion.config.evaluate import EvaluateConfig
 from animesion.config.train import TrainConfig
 from animesion.errors import ConfigError
 from animesion.evaluation.metrics import confused_pairs
@@ -128,6 +129,9 @@ def test_minus_one_workers_resolves_to_auto_workers():
     assert resolve_workers(-1, "cpu", processes=performance.available_cpus()) == 0  # one core per process
     with pytest.raises(ConfigError, match="no_cpu_workers must be -1"):
         TrainConfig(no_cpu_workers=-2)
+    with pytest.raises(ConfigError, match="no_cpu_workers must be -1"):
+        EvaluateConfig(no_cpu_workers=-2)
+    assert TrainConfig().no_cpu_workers == EvaluateConfig().no_cpu_workers == -1  # automatic by default
 
 
 def test_training_prepares_cnns_channels_last_with_the_same_losses(tiny_dataset, tmp_path, monkeypatch):

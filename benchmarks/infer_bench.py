@@ -116,7 +116,8 @@ def run(images: JpegSet, device: torch.device, models: list[str], count: int, ro
         f"Weights: {weights}. Untrained weights give nearly tied logits, so the agreement shown for them is a "
         "pessimistic bound; pass `--checkpoint` to measure a trained model.",
         "One at a time: full decode, explicit attention (ViTs), one forward pass per image (the original loop). "
-        "Batched: `predict_folder` with batches of 32 (fp32). Fast paths: `make_fast(ckpt, path)` then "
-        "`predict_folder`; agreement = share of images whose top-1 matches batched fp32.",
+        "Batched: `predict_folder` with batches of 32 (fp32; worker processes decode the next batches when there "
+        "is more than one, CNNs run channels-last). Fast paths: `make_fast(ckpt, path)` then `predict_folder`; "
+        "agreement = share of images whose top-1 matches batched fp32.",
     ]
     return section

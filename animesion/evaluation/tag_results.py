@@ -11,7 +11,7 @@ from ..data.records import Record
 from ..data.tokenization.base import TagTokenizer
 from ..data.vocab import Vocabulary
 from .predict import Predictions
-from .tag_metrics import predicted_tags, tag_metrics
+from .tag_metrics import TAG_METRICS, predicted_tags, tag_metrics
 
 TEST_TAGS_FILE = "test_tag_predictions.csv"
 TAGS_COLUMN = "tags_cat0"  # the column 01_data_exploration (and a dataset's *_tags.csv) reads tags from
@@ -29,12 +29,16 @@ class TagResults:
 
 def tag_results(preds: Predictions, records: Sequence[Record], tokenizer: TagTokenizer,
                 vocab: Vocabulary) -> TagResults:
-    """Decode ``preds.token_pred`` into tag sets and score them against the tags of ``records`` (aligned with preds)."""
-    predicted = predicted_tags(preds.token_pred, tokenizer)
+    """Decode ``preds.token_pred`` into tag sets and score them against the tags of ``records`` (aligned with preds).
+
+    Without tag predictions (no readable image in the split) the scores are NaN and the table is empty.
+    """
+    predicted = predicted_tags(preds.token_pred, tokenizer) if preds.token_pred is not None else []
     true = [list(r.tags) for r in records]
     table = pd.DataFrame({"dir": [r.path for r in records], "class_id": [r.class_id for r in records],
                           TAGS_COLUMN: predicted, "true_tags": true})
-    return TagResults(tag_metrics(predicted, true, vocab), table)
+    scores = tag_metrics(predicted, true, vocab) if predicted else dict.fromkeys(TAG_METRICS, float("nan"))
+    return TagResults(scores, table)
 
 
 __all__ = ["TAGS_COLUMN", "TEST_TAGS_FILE", "TagResults", "tag_results"]

@@ -7,6 +7,8 @@ import json
 import sys
 import time
 
+from .config.attention import QUICKSTART_VIT
+from .config.base import load_yaml
 from .config.train import TrainConfig
 from .errors import AnimesionError
 from .paths import resolve_path
@@ -24,6 +26,18 @@ def demo_steps() -> list[tuple[str, str, dict]]:
         ("03_train", "03_train", {}),
         ("04_evaluate", "04_evaluate", {"checkpoint_path": best}),
         ("05_inference", "05_inference", {"checkpoint_path": best}),
+        *attention_steps(),
+    ]
+
+
+def attention_steps() -> list[tuple[str, str, dict]]:
+    """Train the quickstart ViT (about a minute), then look at its attention in 06."""
+    values = load_yaml(resolve_path(QUICKSTART_VIT))
+    vit = TrainConfig.from_dict(values)
+    best = f"{vit.results_dir}/{run_name(vit)}/best.safetensors"
+    return [
+        ("03_train", "03_train_vit", values),
+        ("06_attention_viz", "06_attention_viz", {"checkpoint_path": best}),
     ]
 
 

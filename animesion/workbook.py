@@ -17,6 +17,7 @@ NOTEBOOK_CONFIGS: dict[str, str] = {
     "03_train": "animesion.config.train:TrainConfig",
     "04_evaluate": "animesion.config.evaluate:EvaluateConfig",
     "05_inference": "animesion.config.inference:InferenceConfig",
+    "06_attention_viz": "animesion.config.attention:AttentionConfig",
 }
 
 

@@ -61,3 +61,13 @@ def tiny_vilt_run(tiny_dataset, tmp_path_factory):
         return config, train(config, progress=False)
     finally:
         torch.set_num_threads(threads)
+
+
+def tiny_vit_run(tiny_dataset, tmp_path_factory):
+    """A 1-epoch ``Ti_16`` run at image size 32 on the tiny dataset (one step: batch 64), for attention maps."""
+    from animesion.training import train
+
+    results = tmp_path_factory.mktemp("vit_outputs")
+    config = tiny_train_config(tiny_dataset, results, model_name="Ti_16", no_epochs=1,
+                               batch_size=64, run_name="tiny_vit")
+    return train(config, progress=False)

@@ -35,6 +35,10 @@ def _legacy_pickle(module: str, protocol: int, monkeypatch, words: list[str] = W
     fake = types.ModuleType(module)
     fake.Vocabulary = cls
     monkeypatch.setitem(sys.modules, module, fake)
+    parts = module.split(".")
+    for i in range(1, len(parts)):  # pickle imports the parents too (e.g. 'data' for 'data.datasets')
+        parent = ".".join(parts[:i])
+        monkeypatch.setitem(sys.modules, parent, sys.modules.get(parent) or types.ModuleType(parent))
     vocab = cls()
     for word in words:
         vocab.add_word(word)

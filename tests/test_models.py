@@ -164,3 +164,4 @@ def test_training_loss_subtracts_the_weighted_exclusion_term():
 def test_partial_modes_cover_the_config_choices():
     assert tuple(PARTIAL_MODES.names()) == LOAD_PARTIAL_MODES
     assert set(PARTIAL_MODES.get("full_tokenizer")) == {"vit.patch_embed.", "vit.pos_embed", "vit.cls_token"}
+

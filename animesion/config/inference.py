@@ -10,6 +10,13 @@ MODES = ("recognition_vision", "recognition_tagging", "gen_tags")
 SAMPLE_IMAGES = "data/sample_images"
 
 
+def fast_path_names() -> list[str]:
+    """The CPU fast paths of :mod:`animesion.inference.fast` (looked up lazily)."""
+    from ..inference.fast import fast_path_names as names
+
+    return names()
+
+
 @dataclass
 class InferenceConfig(ConfigBase):
     """Top-5 characters (and tags) for each image in ``test_path``; the default folder is generated when missing.
@@ -31,3 +38,5 @@ class InferenceConfig(ConfigBase):
     results_dir: str = param("outputs", "results go to <results_dir>/inference/")
     max_display: int = param(12, "how many annotated images the notebook shows")
     export_onnx: bool = param(False, "also export the model to ONNX and check ONNX Runtime gives the same top_k")
+    fast_path: str = param("none", "CPU speed-up: int8 Linear layers or ONNX Runtime (none keeps fp32 PyTorch)",
+                           fast_path_names)

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from PIL import GifImagePlugin, Image, ImageDraw, ImageFont
-from tqdm.auto import tqdm
+from ..utils.progress import progress_bar
 
 from ..errors import ImageLoadError
 from .images import load_rgb
@@ -75,7 +75,7 @@ def write_split_animation(records: Sequence[Record], image_root: Path, class_nam
     tmp = path.with_name(path.name + ".part")
     written = 0
     with open(tmp, "wb") as f:
-        for frame in tqdm(frames, total=total, desc="animation frames", disable=not progress):
+        for frame in progress_bar(frames, total=total, desc="animation frames", disable=not progress):
             # each frame carries its own palette; fast octree is ~25× quicker than median cut here
             paletted = frame.quantize(256, method=Image.Quantize.FASTOCTREE)
             if written == 0:

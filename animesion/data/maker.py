@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 from PIL import Image
-from tqdm.auto import tqdm
+from ..utils.progress import progress_bar
 
 from ..config.make_dataset import DEMO_INPUT, MakeDatasetConfig
 from ..config.synthetic import SyntheticConfig
@@ -131,7 +131,7 @@ def _stage_all(images: list[FoundImage], input_root: Path, staging: Path, config
         mapper = pool.map  # decoding releases the GIL, so threads overlap
     try:
         with strict_decoding():
-            reasons = list(tqdm(mapper(work, range(len(images))), total=len(images), desc="checking images",
+            reasons = list(progress_bar(mapper(work, range(len(images))), total=len(images), desc="checking images",
                                 disable=not progress))
     finally:
         if pool is not None:

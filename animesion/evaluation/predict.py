@@ -8,7 +8,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader
-from tqdm.auto import tqdm
+
+from ..utils.progress import progress_bar
 
 from ..data.tag_tokens import IGNORE
 
@@ -55,7 +56,7 @@ def predict(
     model.eval()
     parts: dict[str, list[torch.Tensor]] = {}
     total = len(loader) if max_batches is None else min(len(loader), max_batches)
-    for step, batch in enumerate(tqdm(loader, total=total, desc=desc, leave=False, disable=not progress)):
+    for step, batch in enumerate(progress_bar(loader, total=total, desc=desc, leave=False, disable=not progress)):
         if max_batches is not None and step >= max_batches:
             break
         if batch is None:

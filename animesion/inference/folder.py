@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pandas as pd
 import torch
-from tqdm.auto import tqdm
 
 from ..data.images import load_rgb
 from ..data.transforms import build_transform
@@ -17,6 +16,7 @@ from ..errors import AnimesionError, DataError, ImageLoadError
 from ..evaluation.predict import autocast
 from ..evaluation.tag_metrics import predicted_tags
 from ..training.checkpoint import Checkpoint
+from ..utils.progress import progress_bar
 
 TAGS = "tags"  # column of the predicted tag set (a list per image)
 
@@ -74,14 +74,15 @@ def predict_files(ckpt: Checkpoint, files: Sequence[Path], batch_size: int = 32,
     if tags:
         require_tagger(ckpt)
     transform = build_transform(ckpt.config.image_size, train=False)
+    draft_size = ckpt.config.image_size + 32  # big JPEGs decode at reduced scale, as in the validation loader
     device = next(ckpt.model.parameters()).device
     rows, failures, kept = [], [], {}
     k = min(top_k, len(ckpt.class_names))
-    for start in tqdm(range(0, len(files), batch_size), desc="classifying", disable=not progress):
+    for start in progress_bar(range(0, len(files), batch_size), desc="classifying", disable=not progress):
         batch, names = [], []
         for path in files[start : start + batch_size]:
             try:
-                image = load_rgb(path)
+                image = load_rgb(path, draft_size=draft_size)
             except ImageLoadError as err:
                 failures.append({"file": str(path), "reason": str(err).split(": ", 1)[-1]})
                 continue

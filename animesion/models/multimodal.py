@@ -80,7 +80,6 @@ class MultimodalViT(ViTClassifier):
         dim = vit.embed_dim
         self.text = TagEmbeddings(vocab_size=vocab_size, dim=dim, max_len=max_len)
         self.tag_head = MaskedTagHead(dim=dim, vocab_size=vocab_size) if tag_head else None
-        # the whole-tag vocabulary's ids; training sets the tokenizer's own with set_prompt
         # The whole-tag vocabulary's ids; training sets its tokenizer's with use_tokenizer. Both buffers are
         # saved with the weights, so a loaded checkpoint needs no tokenizer to run.
         self.register_buffer("prompt", masked_prompt(max_len, CLS_ID, SEP_ID))

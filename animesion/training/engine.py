@@ -17,7 +17,8 @@ from torch import nn
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
 from torch.utils.data import DataLoader
-from tqdm.auto import tqdm
+
+from ..utils.progress import progress_bar
 
 from .tagging import TagTraining
 
@@ -42,7 +43,7 @@ def train_one_epoch(
     steps = len(loader) if max_steps is None else min(len(loader), max_steps)
     optimizer_steps, start = 0, time.perf_counter()
     main = accelerator.is_main_process
-    bar = tqdm(loader, total=steps, desc=f"epoch {epoch}", leave=False, disable=not (progress and main))
+    bar = progress_bar(loader, total=steps, desc=f"epoch {epoch}", leave=False, disable=not (progress and main))
     for step, batch in enumerate(bar):
         if step >= steps:
             break

@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 
 from PIL import Image
-from tqdm.auto import tqdm
+from ...utils.progress import progress_bar
 
 from ...config.synthetic import SyntheticConfig
 from ...errors import DataError
@@ -67,7 +67,7 @@ def generate_synthetic(root: str | Path, spec: SyntheticConfig | None = None, pr
     try:
         cast = make_cast(spec.no_classes, spec.seed)
         records: list[Record] = []
-        bar = tqdm(total=spec.no_classes * spec.images_per_class, desc="drawing synthetic set", disable=not progress)
+        bar = progress_bar(total=spec.no_classes * spec.images_per_class, desc="drawing synthetic set", disable=not progress)
         for class_id, character in enumerate(cast):
             folder = tmp / "faces" / f"{class_id:04d}"
             folder.mkdir(parents=True)

@@ -1,0 +1,107 @@
+"""Optional CPU fast paths for inference: int8 Linear layers (PyTorch) or ONNX Runtime.
+
+``make_fast(ckpt, fast_path)`` returns a copy of the checkpoint whose model runs faster on CPU and
+still returns a :class:`ModelOutput`, so :func:`predict_folder` and every other caller use it as is.
+
+- ``int8``: dynamic quantisation of every ``nn.Linear`` (weights int8 per output channel, activations
+  quantised on the fly). Transformers spend almost all their time in Linear layers, so ViTs gain most;
+  CNNs keep their convolutions in fp32 and gain little. Predictions can change where the top two
+  classes are nearly tied, which is why the benchmark reports top-1 agreement with fp32.
+- ``onnx``: the model exported to ONNX and run by ONNX Runtime with its graph fusions, in fp32, so the
+  predictions are the same as PyTorch's up to rounding.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import warnings
+
+import torch
+from torch import Tensor, nn
+
+from ..errors import ConfigError
+from ..export import LogitsOnly
+from ..models.output import ModelOutput, model_output
+from ..registry import Registry
+from ..training.checkpoint import Checkpoint
+
+FAST_PATHS: Registry = Registry("fast_path")
+
+
+@FAST_PATHS.register("int8")
+def quantize_linear_int8(model: nn.Module, image_size: int) -> nn.Module:
+    """A copy of ``model`` whose Linear layers run in int8 (dynamic quantisation, per-channel weights).
+
+    ``image_size`` is not needed here; every fast-path builder takes it (the ONNX export does).
+    """
+    try:
+        from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+    except ImportError:
+        raise ConfigError(f"fast_path='int8' needs torch.ao.quantization, which torch {torch.__version__} no "
+                          "longer has; use fast_path='onnx'.") from None
+    with warnings.catch_warnings():
+        # torch.ao announces its move to the separate torchao package; the eager API still works here.
+        warnings.filterwarnings("ignore", message="torch.ao.quantization is deprecated")
+        warnings.filterwarnings("ignore", message=".*quantized tensor creation functions")
+        return quantize_dynamic(copy.deepcopy(model).cpu().eval(), {nn.Linear: per_channel_dynamic_qconfig})
+
+
+class OnnxRuntimeModel(nn.Module):
+    """An ONNX Runtime session behind the ``nn.Module`` interface: images in, :class:`ModelOutput` out."""
+
+    def __init__(self, session, input_name: str) -> None:  # noqa: ANN001 - onnxruntime.InferenceSession
+        super().__init__()
+        self.session = session
+        self.input_name = input_name
+        # An empty parameter, so callers that find a model's device from its parameters see the CPU.
+        self.anchor = nn.Parameter(torch.empty(0), requires_grad=False)
+
+    def forward(self, images: Tensor) -> ModelOutput:
+        """images [B, 3, H, W] (any device, fp32) → logits [B, num_classes] on the CPU."""
+        feed = {self.input_name: images.detach().float().cpu().contiguous().numpy()}
+        return model_output(torch.from_numpy(self.session.run(None, feed)[0]))
+
+
+@FAST_PATHS.register("onnx")
+def onnx_runtime(model: nn.Module, image_size: int) -> nn.Module:
+    """``model`` exported to ONNX (batch size left free) and run by ONNX Runtime on the CPU, in fp32."""
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        raise ConfigError("fast_path='onnx' needs the onnxruntime package (pip install onnxruntime onnxscript); "
+                          "or use fast_path='int8'.") from None
+
+    wrapped = LogitsOnly(copy.deepcopy(model).cpu().float().eval()).eval()
+    example = torch.zeros(2, 3, image_size, image_size)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the exporter reports its own progress and version notes
+        program = torch.onnx.export(wrapped, (example,), None, input_names=["images"], output_names=["logits"],
+                                    dynamic_shapes={"images": {0: torch.export.Dim("batch")}}, dynamo=True,
+                                    verbose=False)
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.intra_op_num_threads = torch.get_num_threads()
+    options.log_severity_level = 3  # errors only
+    session = ort.InferenceSession(program.model_proto.SerializeToString(), options,
+                                   providers=["CPUExecutionProvider"])
+    return OnnxRuntimeModel(session, session.get_inputs()[0].name)
+
+
+def make_fast(ckpt: Checkpoint, fast_path: str = "none") -> Checkpoint:
+    """A copy of ``ckpt`` whose model takes the CPU fast path ``fast_path`` (``none`` returns ``ckpt``).
+
+    The fast model runs on the CPU; the original checkpoint and its model are left untouched.
+    """
+    if fast_path == "none":
+        return ckpt
+    if ckpt.config.multimodal:
+        raise ConfigError(f"fast_path='{fast_path}' supports image-only checkpoints; '{ckpt.path}' is a vision+tags "
+                          "model, so set fast_path='none'.")
+    model = FAST_PATHS.get(fast_path)(ckpt.model, ckpt.config.image_size)
+    return dataclasses.replace(ckpt, model=model)
+
+
+def fast_path_names() -> list[str]:
+    """The ``fast_path`` choices: ``none`` and every registered fast path."""
+    return ["none", *FAST_PATHS.names()]

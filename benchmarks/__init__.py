@@ -1,0 +1,1 @@
+"""Speed and memory benchmarks of the workbook against a naive reference pipeline (``make bench``)."""

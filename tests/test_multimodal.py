@@ -94,3 +94,18 @@ def test_checkpoint_restores_model_and_tokenizer(tagged, tmp_path, name):
     assert torch.equal(ckpt.model.prompt, tok.masked_prompt())
     again = restore_tokenizer(tok.state(), tagged.vocab)
     assert again.decode(tok.encode(tags[:3])) == tok.decode(tok.encode(tags[:3]))
+
+
+
+def test_attention_maps_cover_the_tag_tokens_and_skip_hidden_ones():
+    from animesion.attention import extract_attention
+
+    model = vilt().eval()
+    images, tokens = torch.randn(1, 3, 32, 32), torch.tensor([[2, 7, 1, 3] + [0] * (LEN - 4)])  # a tag, a mask
+    maps = extract_attention(model, images, tokens=tokens)
+    assert maps.num_text_tokens == LEN and maps.attentions.shape[-1] == maps.num_image_tokens + LEN
+    to_tags = maps.attentions[..., maps.num_image_tokens :]  # [L, B, H, T, LEN]: attention paid to the tag tokens
+    assert (to_tags[..., 2:] == 0).all() and (to_tags[..., :2] > 0).all()  # masked, [SEP], [PAD] never read
+    assert torch.allclose(maps.attentions.sum(-1), torch.ones(()))
+    with torch.no_grad():  # the unfused pass that was watched computes what the fused model computes
+        assert torch.allclose(maps.output["logits"], model(images, tokens=tokens)["logits"], atol=1e-5)

@@ -9,9 +9,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader
 
-from ..utils.progress import progress_bar
-
 from ..data.tag_tokens import IGNORE
+from ..utils.progress import progress_bar
 
 
 @dataclass

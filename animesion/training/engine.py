@@ -19,7 +19,6 @@ from torch.optim.lr_scheduler import LRScheduler
 from torch.utils.data import DataLoader
 
 from ..utils.progress import progress_bar
-
 from .tagging import TagTraining
 
 log = logging.getLogger(__name__)

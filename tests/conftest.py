@@ -51,6 +51,22 @@ def tiny_run(tiny_dataset, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def tiny_vilt_run(tiny_dataset, tmp_path_factory):
+    """A finished 2-epoch vision+tags ``Ti_16`` run with ``full`` tag masking on the tiny dataset (config, result)."""
+    import torch
+
+    from animesion.training import train
+
+    config = tiny_train_config(tiny_dataset, tmp_path_factory.mktemp("outputs"), model_name="Ti_16", multimodal=True,
+                               mask_schedule="full", run_name="tiny_vilt")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # two cores shared by busy processes: do not oversubscribe them
+    try:
+        return config, train(config, progress=False)
+    finally:
+        torch.set_num_threads(threads)
+
+
 def tiny_vit_run(tiny_dataset, tmp_path_factory):
     """A 1-epoch ``Ti_16`` run at image size 32 on the tiny dataset (one step: batch 64), for attention maps."""
     from animesion.training import train

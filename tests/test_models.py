@@ -165,11 +165,3 @@ def test_partial_modes_cover_the_config_choices():
     assert tuple(PARTIAL_MODES.names()) == LOAD_PARTIAL_MODES
     assert set(PARTIAL_MODES.get("full_tokenizer")) == {"vit.patch_embed.", "vit.pos_embed", "vit.cls_token"}
 
-
-def test_multimodal_is_refused_in_one_sentence():
-    from animesion.config.train import TrainConfig
-    from animesion.errors import NotImplementedYetError
-    from animesion.models import create_model
-
-    with pytest.raises(NotImplementedYetError, match="multimodal=True .* is not implemented yet"):
-        create_model(TrainConfig(model_name="Ti_16", image_size=32, multimodal=True), 3, 10)

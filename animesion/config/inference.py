@@ -1,4 +1,4 @@
-"""Parameters of ``05_inference``: classify every image file in a folder."""
+"""Parameters of ``05_inference``: classify (and tag) every image file in a folder, or tag a list of images."""
 
 from __future__ import annotations
 
@@ -19,11 +19,19 @@ def fast_path_names() -> list[str]:
 
 @dataclass
 class InferenceConfig(ConfigBase):
-    """Top-5 characters for each image in ``test_path``; the default folder is generated when missing."""
+    """Top-5 characters (and tags) for each image in ``test_path``; the default folder is generated when missing.
+
+    ``mode``: ``recognition_vision`` (characters), ``recognition_tagging`` (characters and tags) or
+    ``gen_tags`` (a ``*_tags.csv`` of the images in ``test_csv``, or in ``test_path``). Tags need a
+    checkpoint trained with ``multimodal`` and a ``mask_schedule``.
+    """
 
     checkpoint_path: str = param("", "checkpoint to use; empty takes the best checkpoint of the newest run")
     test_path: str = param(SAMPLE_IMAGES, "folder of images to classify (the default is generated when missing)")
-    mode: str = param("recognition_vision", "what to predict", MODES)
+    test_csv: str = param("", "gen_tags: CSV of images to tag (class_id,dir rows under test_path); "
+                              "empty: all of test_path")
+    mode: str = param("recognition_vision", "what to predict: characters, characters and tags, or a tags CSV",
+                      MODES)
     batch_size: int = param(32, "images per forward pass")
     top_k: int = param(5, "how many characters to list per image")
     save_results: bool = param(True, "save annotated images next to the results CSV")

@@ -82,6 +82,15 @@ class TrainConfig(ConfigBase):
             raise ConfigError(f"TrainConfig: no_cpu_workers must be -1 (automatic) or more, got {self.no_cpu_workers}.")
         if self.warmup_steps < 0:
             raise ConfigError(f"TrainConfig: warmup_steps must not be negative, got {self.warmup_steps}.")
+        if self.mask_wu_percent + self.mask_cd_percent > 1.0:
+            raise ConfigError("TrainConfig: mask_wu_percent + mask_cd_percent must not exceed 1 (they are shares of "
+                              f"the same steps), got {self.mask_wu_percent} + {self.mask_cd_percent}.")
+        if self.mask_schedule is not None and not self.multimodal:
+            raise ConfigError(f"TrainConfig: mask_schedule='{self.mask_schedule}' masks tag tokens, which only "
+                              "multimodal=True models read; set multimodal=True or mask_schedule=None.")
+        if self.max_text_seq_len < 3:
+            raise ConfigError("TrainConfig: max_text_seq_len must leave room for [CLS], one tag and [SEP] (≥ 3), "
+                              f"got {self.max_text_seq_len}.")
         if self.exclusion_loss and not self.interm_features_fc:
             raise ConfigError("TrainConfig: exclusion_loss needs interm_features_fc=True (it compares layers).")
         if self.batch_size % self.num_processes:

@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader
 
+from ..data.tag_tokens import IGNORE
 from ..performance import autocast
 from ..utils.progress import progress_bar
 
@@ -18,6 +19,9 @@ class Predictions:
     """Per-sample results over a split. N samples, k = top-k.
 
     labels [N], topk_idx [N, k], topk_prob [N, k], indices [N] (positions in the dataset), loss [N].
+    Models with a masked-tag head, on a loader with tags, also give ``token_pred`` [N, T] (the most
+    likely token at every tag position) and ``token_loss`` [N] (mean cross-entropy over the sample's
+    tag tokens); ``loss`` is then class plus token cross-entropy, as in training.
     """
 
     labels: torch.Tensor
@@ -25,6 +29,8 @@ class Predictions:
     topk_prob: torch.Tensor
     indices: torch.Tensor
     loss: torch.Tensor
+    token_pred: torch.Tensor | None = None
+    token_loss: torch.Tensor | None = None
 
     @property
     def correct1(self) -> torch.Tensor:
@@ -42,9 +48,13 @@ def predict(
     model: nn.Module, loader: DataLoader, device: torch.device | str = "cpu", k: int = 5,
     max_batches: int | None = None, desc: str = "evaluating", progress: bool = True,
 ) -> Predictions:
-    """Top-``k`` predictions and per-sample loss of ``model`` on every readable sample of ``loader``."""
+    """Top-``k`` predictions and per-sample loss of ``model`` on every readable sample of ``loader``.
+
+    The model sees the images only: a vision+tags model reads its fully masked prompt, never the
+    sample's tags, which (``"token_labels"`` of the batch) serve as the targets of its tag predictions.
+    """
     model.eval()
-    parts: dict[str, list[torch.Tensor]] = {key: [] for key in ("labels", "topk_idx", "topk_prob", "indices", "loss")}
+    parts: dict[str, list[torch.Tensor]] = {}
     total = len(loader) if max_batches is None else min(len(loader), max_batches)
     for step, batch in enumerate(progress_bar(loader, total=total, desc=desc, leave=False, disable=not progress)):
         if max_batches is not None and step >= max_batches:
@@ -53,12 +63,26 @@ def predict(
             continue
         labels = batch["label"].to(device)
         with autocast(device):
-            logits = model(batch["image"].to(device, non_blocking=True))["logits"].float()
+            output = model(batch["image"].to(device, non_blocking=True))
+        logits = output["logits"].float()
         prob, idx = logits.softmax(dim=-1).topk(min(k, logits.shape[-1]), dim=-1)
-        for key, value in (("labels", labels), ("topk_idx", idx), ("topk_prob", prob), ("indices", batch["index"]),
-                           ("loss", F.cross_entropy(logits, labels, reduction="none"))):
-            parts[key].append(value.cpu())
-    if not parts["labels"]:
+        values = {"labels": labels, "topk_idx": idx, "topk_prob": prob, "indices": batch["index"],
+                  "loss": F.cross_entropy(logits, labels, reduction="none")}
+        if output["token_logits"] is not None and "token_labels" in batch:
+            values["token_pred"], values["token_loss"] = _token_results(output["token_logits"].float(),
+                                                                        batch["token_labels"].to(device))
+            values["loss"] = values["loss"] + values["token_loss"]
+        for key, value in values.items():
+            parts.setdefault(key, []).append(value.cpu())
+    if not parts:
         empty = torch.empty(0, dtype=torch.long)
         return Predictions(empty, empty.view(0, k), torch.empty(0, k), empty, torch.empty(0))
     return Predictions(**{key: torch.cat(values) for key, values in parts.items()})
+
+
+def _token_results(token_logits: torch.Tensor, token_labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Most likely token [B, T] and each sample's mean cross-entropy over its labelled positions [B]."""
+    per_token = F.cross_entropy(token_logits.transpose(1, 2), token_labels, reduction="none")  # [B, T]; 0 if ignored
+    counts = (token_labels != IGNORE).sum(dim=1).clamp(min=1)
+    return token_logits.argmax(dim=-1), per_token.sum(dim=1) / counts
+

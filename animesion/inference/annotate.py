@@ -1,13 +1,14 @@
-"""Annotated copies of classified images: the picture with its top-k predictions written under it."""
+"""Annotated copies of classified images: the picture with its top-k predictions (and tags) written under it."""
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 from PIL import Image, ImageDraw
 
 from ..paths import resolve_path
-from .folder import InferenceResult
+from .folder import TAGS, InferenceResult
 
 
 def annotate(image: Image.Image, lines: list[str], width: int = 256) -> Image.Image:
@@ -30,7 +31,10 @@ def write_results(result: InferenceResult, out_dir: str | Path, top_k: int) -> P
     result.table.to_csv(out_dir / "predictions.csv", index=False)
     result.failures.to_csv(out_dir / "failures.csv", index=False)
     names, probs = result.top_lists(list(result.images))
+    tags = result.table.set_index("file")[TAGS] if TAGS in result.table else None
     for (path, image), top_names, top_probs in zip(result.images.items(), names, probs):
         lines = [f"{p * 100:5.1f}% {name}" for name, p in zip(top_names[:top_k], top_probs[:top_k])]
+        if tags is not None:
+            lines += textwrap.wrap("tags: " + ", ".join(tags[path]), 40)
         annotate(image, lines).save(out_dir / "annotated" / f"{Path(path).stem}.png")
     return out_dir

@@ -1,9 +1,10 @@
-"""Batched top-k classification of every file in a folder; unreadable files are reported, not fatal."""
+"""Batched top-k classification (and tagging) of image files; unreadable files are reported, not fatal."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+import textwrap
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,26 +15,38 @@ from torch.utils.data import DataLoader, Dataset
 
 from ..data.images import load_rgb
 from ..data.transforms import build_transform
-from ..errors import DataError, ImageLoadError
+from ..errors import AnimesionError, DataError, ImageLoadError
+from ..evaluation.tag_metrics import predicted_tags
 from ..performance import autocast, prepare_model, resolve_workers
 from ..training.checkpoint import Checkpoint
 from ..utils.progress import progress_bar
 
+TAGS = "tags"  # column of the predicted tag set (a list per image)
+
 
 @dataclass
 class InferenceResult:
-    """``table``: one row per readable image (file, top-k names and probabilities).
-    ``failures``: one row per file that could not be read (file, reason)."""
+    """``table``: one row per readable image (file, top-k names and probabilities, and ``tags`` when tagging).
+    ``failures``: one row per file that could not be read (file, reason). ``tags_csv``: the file
+    ``gen_tags`` wrote, else None."""
 
     table: pd.DataFrame
     failures: pd.DataFrame
     images: dict[str, object] = field(default_factory=dict, repr=False)
+    tags_csv: Path | None = None
 
     def top_lists(self, files: list[str]) -> tuple[list[list[str]], list[list[float]]]:
         """Top-k names and probabilities of ``files`` (rows of ``table``), as lists for galleries."""
         rows = self.table.set_index("file").loc[files]
         ranks = [c for c in self.table.columns if c.startswith("top") and not c.endswith("_prob")]
         return rows[ranks].values.tolist(), rows[[f"{r}_prob" for r in ranks]].values.tolist()
+
+    def captions(self, files: list[str], width: int = 44) -> list[str]:
+        """Gallery captions of ``files``: the file name, and the predicted tags (wrapped) when tagging."""
+        if TAGS not in self.table:
+            return [Path(f).name for f in files]
+        tags = self.table.set_index("file").loc[files, TAGS]
+        return [Path(f).name + "\n" + textwrap.fill(", ".join(t) or "(no tags)", width) for f, t in zip(files, tags)]
 
 
 def list_files(folder: str | Path) -> list[Path]:
@@ -42,6 +55,14 @@ def list_files(folder: str | Path) -> list[Path]:
     if not folder.is_dir():
         raise DataError(f"test_path '{folder}' is not a folder.")
     return sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+
+
+def require_tagger(ckpt: Checkpoint) -> None:
+    """Refuse a checkpoint that cannot predict tags (not trained with multimodal and a mask_schedule)."""
+    if ckpt.tokenizer is None or not ckpt.config.mask_schedule:
+        raise AnimesionError("Predicting tags (mode 'recognition_tagging' or 'gen_tags') needs a checkpoint trained "
+                             f"with multimodal=True and a mask_schedule; '{ckpt.path}' has multimodal="
+                             f"{ckpt.config.multimodal} and mask_schedule={ckpt.config.mask_schedule!r}.")
 
 
 class FolderImages(Dataset):
@@ -72,19 +93,24 @@ def collate_files(items: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 @torch.inference_mode()
-def predict_folder(ckpt: Checkpoint, folder: str | Path, batch_size: int = 32, top_k: int = 5,
-                   keep_images: int = 0, progress: bool = True, workers: int = -1) -> InferenceResult:
-    """Top-``top_k`` characters for each image file in ``folder``, ``batch_size`` images per forward pass.
+def predict_files(ckpt: Checkpoint, files: Sequence[Path], batch_size: int = 32, top_k: int = 5,
+                  keep_images: int = 0, progress: bool = True, tags: bool = False,
+                  workers: int = -1) -> InferenceResult:
+    """Top-``top_k`` characters for each of ``files``, ``batch_size`` images per forward pass.
 
+    ``tags``: also the predicted tag set of each image (unique tags of the vocabulary; vision+tags
+    checkpoints only). The model sees the image alone: a vision+tags model reads fully masked tags.
     ``keep_images``: how many loaded images to keep in the result for display. ``workers``: processes
     that decode the next batches while the model classifies this one (-1 picks for the cores; a single
     batch has nothing to overlap, so it is read in this process). CNNs are put in channels-last layout
     (in place; the predictions stay the same).
     """
-    files = list_files(folder)
+    if tags:
+        require_tagger(ckpt)
     device = next(ckpt.model.parameters()).device
     prepare_model(ckpt.model, channels_last=ckpt.config.channels_last)
-    dataset = FolderImages(files, build_transform(ckpt.config.image_size, train=False), ckpt.config.image_size + 32)
+    dataset = FolderImages(list(files), build_transform(ckpt.config.image_size, train=False),
+                           ckpt.config.image_size + 32)
     workers = min(resolve_workers(workers, device.type), math.ceil(len(files) / batch_size) - 1)
     loader = DataLoader(dataset, batch_size=batch_size, num_workers=max(workers, 0), collate_fn=collate_files,
                         pin_memory=device.type == "cuda")
@@ -95,16 +121,26 @@ def predict_folder(ckpt: Checkpoint, folder: str | Path, batch_size: int = 32, t
         if batch["images"] is None:
             continue
         with autocast(device):
-            logits = ckpt.model(batch["images"].to(device, non_blocking=True))["logits"].float()
-        probs, idx = logits.softmax(-1).topk(k, dim=-1)
-        for name, p, i in zip(batch["files"], probs.tolist(), idx.tolist()):
+            output = ckpt.model(batch["images"].to(device, non_blocking=True))
+        probs, idx = output["logits"].float().softmax(-1).topk(k, dim=-1)
+        tag_sets = predicted_tags(output["token_logits"].argmax(-1), ckpt.tokenizer) if tags else None
+        for n, (name, p, i) in enumerate(zip(batch["files"], probs.tolist(), idx.tolist())):
             row = {"file": name}
             for rank in range(k):
                 row[f"top{rank + 1}"] = ckpt.class_names[i[rank]]
                 row[f"top{rank + 1}_prob"] = p[rank]
+            if tag_sets is not None:
+                row[TAGS] = tag_sets[n]
             rows.append(row)
     columns = ["file"] + [f"top{r}{suffix}" for r in range(1, k + 1) for suffix in ("", "_prob")]
-    table = pd.DataFrame(rows, columns=columns)
+    table = pd.DataFrame(rows, columns=columns + [TAGS] if tags else columns)
     # Decoded again here, not sent back from the workers: only a few files are shown.
     kept = {name: load_rgb(name, draft_size=dataset.draft_size) for name in table["file"][:keep_images]}
     return InferenceResult(table, pd.DataFrame(failures, columns=["file", "reason"]), kept)
+
+
+def predict_folder(ckpt: Checkpoint, folder: str | Path, batch_size: int = 32, top_k: int = 5,
+                   keep_images: int = 0, progress: bool = True, tags: bool = False,
+                   workers: int = -1) -> InferenceResult:
+    """:func:`predict_files` on every file in ``folder``."""
+    return predict_files(ckpt, list_files(folder), batch_size, top_k, keep_images, progress, tags, workers)

@@ -17,6 +17,7 @@ from safetensors.torch import save_file
 from torch import nn
 
 from ..config.train import TrainConfig
+from ..data.tokenization import TagTokenizer, restore_tokenizer
 from ..data.vocab import Vocabulary
 from ..errors import CheckpointError
 from ..paths import resolve_path
@@ -35,6 +36,7 @@ class Checkpoint:
     vocab: Vocabulary | None = None
     info: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
+    tokenizer: TagTokenizer | None = None  # vision+tags models: the tag tokenizer they were trained with
 
 
 def _unwrap(model: nn.Module) -> nn.Module:
@@ -43,9 +45,10 @@ def _unwrap(model: nn.Module) -> nn.Module:
 
 def save_checkpoint(
     path: str | Path, model: nn.Module, config: TrainConfig, class_names: list[str],
-    vocab: Vocabulary | None = None, info: dict[str, Any] | None = None,
+    vocab: Vocabulary | None = None, info: dict[str, Any] | None = None, tokenizer: TagTokenizer | None = None,
 ) -> Path:
-    """Atomically write the weights of ``model`` with its config, class names, vocabulary and ``info``."""
+    """Atomically write the weights of ``model`` with its config, class names, vocabulary, tag tokenizer and
+    ``info``."""
     state = {k: v.detach().cpu().contiguous() for k, v in _unwrap(model).state_dict().items()}
     meta = {
         "format": FORMAT,
@@ -53,6 +56,7 @@ def save_checkpoint(
         "class_names": json.dumps(class_names),
         "vocab": json.dumps(vocab.idx2word if vocab else None),
         "info": json.dumps(info or {}),
+        "tokenizer": json.dumps(tokenizer.state() if tokenizer else None),
     }
     return atomic_write(path, lambda tmp: save_file(state, str(tmp), metadata=meta))
 
@@ -82,6 +86,9 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Che
     meta = read_checkpoint_meta(path)
     config = TrainConfig.from_dict({**meta["config"], "pretrained": False})
     vocab = Vocabulary(meta["vocab"]) if meta.get("vocab") else None
-    model = create_model(config, len(meta["class_names"]), len(vocab) if vocab else None)
+    tokenizer = restore_tokenizer(meta["tokenizer"], vocab) if meta.get("tokenizer") and vocab else None
+    vocab_size = tokenizer.vocab_size if tokenizer else len(vocab) if vocab else None
+    model = create_model(config, len(meta["class_names"]), vocab_size)
     model.load_state_dict(load_file(str(path)))
-    return Checkpoint(model.to(device).eval(), config, meta["class_names"], vocab, meta.get("info", {}), path)
+    return Checkpoint(model.to(device).eval(), config, meta["class_names"], vocab, meta.get("info", {}), path,
+                      tokenizer)

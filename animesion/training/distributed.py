@@ -74,7 +74,8 @@ def gather_predictions(accelerator: Accelerator, preds: Predictions) -> Predicti
     """
     if accelerator.num_processes == 1:
         return preds
-    fields = {name: getattr(preds, name).to(accelerator.device) for name in Predictions.__dataclass_fields__}
+    fields = {name: getattr(preds, name).to(accelerator.device) for name in Predictions.__dataclass_fields__
+              if getattr(preds, name) is not None}  # token_pred/token_loss exist for tag models only
     fields["indices"] = fields["indices"] + 1  # 0 marks the padding added below
     fields = {name: accelerator.gather(accelerator.pad_across_processes(t, dim=0)).cpu() for name, t in fields.items()}
     indices = fields["indices"] - 1

@@ -19,6 +19,7 @@ from torch.optim.lr_scheduler import LRScheduler
 from torch.utils.data import DataLoader
 
 from ..utils.progress import progress_bar
+from .tagging import TagTraining
 
 log = logging.getLogger(__name__)
 
@@ -26,9 +27,13 @@ log = logging.getLogger(__name__)
 def train_one_epoch(
     model: nn.Module, loader: DataLoader, optimizer: Optimizer, scheduler: LRScheduler, loss_fn: Callable,
     accelerator: Accelerator, *, epoch: int, log_freq: int, max_steps: int | None = None, progress: bool = True,
+    tags: TagTraining | None = None,
 ) -> dict[str, float]:
     """Train for one pass over ``loader`` (at most ``max_steps`` batches).
 
+    Batches with ``"tokens"`` (vision+tags models) give the model their tags; with ``tags`` (a mask
+    schedule) the tags are masked first, the model predicts the masked ones, the masker counts the
+    optimizer steps, and every ``log_freq`` steps a few decoded predictions go to the log.
     Returns the mean loss and top-1 over the samples of every process, the optimizer steps taken and the speed.
     """
     model.train()
@@ -43,15 +48,22 @@ def train_one_epoch(
             break
         if batch is None:  # every image of this batch was unreadable (already reported)
             continue
-        labels = batch["label"]
+        labels, tokens, masked = batch["label"], batch.get("tokens"), None
+        if tokens is not None and tags is not None:
+            masked = tags.masker(tokens)
         with accelerator.accumulate(model):
-            output = model(batch["image"])
-            terms = loss_fn(output, labels)
+            if tokens is None:
+                output = model(batch["image"])
+            else:
+                output = model(batch["image"], tokens=tokens if masked is None else masked.inputs)
+            terms = loss_fn(output, labels, None if masked is None else masked.labels)
             accelerator.backward(terms["loss"])
             optimizer.step()
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)
         optimizer_steps += accelerator.sync_gradients
+        if tags is not None and accelerator.sync_gradients:
+            tags.masker.advance()
         loss = terms["loss"].detach()
         correct = (output["logits"].argmax(dim=-1) == labels).sum()
         totals += torch.stack([loss * labels.shape[0], correct.float(), totals.new_tensor(labels.shape[0])])
@@ -59,6 +71,9 @@ def train_one_epoch(
             lr = scheduler.get_last_lr()[0]
             bar.set_postfix(loss=f"{loss.item():.3f}", lr=f"{lr:.2e}")
             log.info("epoch %d step %d/%d loss %.4f lr %.3e", epoch, step, steps, loss.item(), lr)
+            if masked is not None:
+                for line in tags.samples(output["token_logits"].detach(), masked, tokens):
+                    log.info("tags: %s", line)
     loss_sum, correct, seen = accelerator.reduce(totals, reduction="sum").tolist()
     seconds = time.perf_counter() - start
     return {

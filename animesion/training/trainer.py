@@ -11,6 +11,7 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -23,21 +24,27 @@ from torch.utils.data import DataLoader
 
 from ..config.train import TrainConfig
 from ..data.dataset import DatasetSplits, ImageDataset, load_dataset, make_loader
+from ..data.tag_tokens import TaggedImages
+from ..data.tokenization import TagTokenizer, build_tokenizer
 from ..data.transforms import build_transform
 from ..evaluation.metrics import summary
-from ..evaluation.predict import predict
+from ..evaluation.predict import Predictions, predict
+from ..evaluation.tag_results import TEST_TAGS_FILE, TagResults, tag_results
 from ..models import count_parameters, create_model
 from ..performance import prepare_model, resolve_workers
 from ..tracking import PROJECT, hparams, init_kwargs
+from .atomic import atomic_write
 from .checkpoint import load_checkpoint, save_checkpoint
 from .distributed import forget_single_process_state, gather_predictions, make_accelerator
 from .engine import train_one_epoch
 from .losses import TrainingLoss
+from .masking import ScheduleSteps, TagMasker
 from .resume import Progress, Stateful, clear_states, newest_state, prune_states, restore_state, save_state
 from .rng import capture_rng, restore_rng
 from .run_dir import RunDir
 from .sampling import make_train_loader
 from .schedules import LR_SCHEDULES
+from .tagging import TagTraining
 from .weights import load_initial_weights
 
 log = logging.getLogger("animesion")
@@ -66,16 +73,20 @@ def pick_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-def build_loaders(config: TrainConfig, data: DatasetSplits, workers: int = 0) -> dict[str, DataLoader]:
+def build_loaders(config: TrainConfig, data: DatasetSplits, workers: int = 0,
+                  tokenizer: TagTokenizer | None = None) -> dict[str, DataLoader]:
     """Train (epoch-seeded shuffle and augmentation) and val/test (in order, every sample) loaders.
 
-    ``workers``: loader processes per loader (``config.no_cpu_workers`` resolved for the device).
+    ``workers``: loader processes per loader (``config.no_cpu_workers`` resolved for the device). With a
+    ``tokenizer`` (vision+tags models) every sample also carries its tags as tokens.
     """
     loaders = {}
     for split, records in data.splits.items():
         train = split == "train"
         dataset = ImageDataset(records, data.image_root, build_transform(config.image_size, train),
                                draft_size=config.image_size + 32)
+        if tokenizer is not None:
+            dataset = TaggedImages(dataset, tokenizer, shuffle=train and config.shuffle_tokens)
         if train:
             loaders[split] = make_train_loader(dataset, config.batch_size, workers, config.seed)
         else:
@@ -111,10 +122,13 @@ def _train(config: TrainConfig, run: RunDir, accelerator: Accelerator, callbacks
     data = load_dataset(config.dataset_name, config.dataset_path, with_tags=config.multimodal, seed=config.seed,
                         progress=progress)
     workers = resolve_workers(config.no_cpu_workers, accelerator.device.type, accelerator.num_processes)
-    loaders = build_loaders(config, data, workers)
+    tokenizer = build_tokenizer(config.tokenizer, data, config.max_text_seq_len) if config.multimodal else None
+    loaders = build_loaders(config, data, workers, tokenizer)
     log.info("%d data-loading worker process(es) per loader", workers)
-    model = create_model(config, data.num_classes, len(data.vocab) if data.vocab else None)
+    model = create_model(config, data.num_classes, tokenizer.vocab_size if tokenizer else None)
     loaded = load_initial_weights(model, config) if config.checkpoint_path else None
+    if tokenizer is not None:
+        model.use_tokenizer(tokenizer)
     model = prepare_model(model, channels_last=config.channels_last, compile=config.compile)  # same function, faster
     max_steps = config.log_freq * 3 if config.debugging else None
     batches = min(len(loaders["train"]), max_steps or len(loaders["train"]))
@@ -126,10 +140,13 @@ def _train(config: TrainConfig, run: RunDir, accelerator: Accelerator, callbacks
     )
     model, optimizer, scheduler, train_loader, val_loader, test_loader = accelerator.prepare(
         model, optimizer, scheduler, loaders["train"], loaders["val"], loaders["test"])
-    # Everything a resumed run needs back; a later stateful scheduler (e.g. tag masking) joins this mapping.
-    # The plain module (no DDP or torch.compile wrapper), so states load whether or not the run compiles.
+    # Everything a resumed run needs back, the tag masker's step included. The plain module (no DDP or
+    # torch.compile wrapper), so states load whether or not the run compiles.
     stateful: dict[str, Stateful] = {"model": accelerator.unwrap_model(model, keep_torch_compile=False),
                                      "optimizer": optimizer, "lr_scheduler": scheduler}
+    tags = _tag_training(config, tokenizer, steps_per_epoch * config.no_epochs)
+    if tags is not None:
+        stateful["mask_scheduler"] = tags.masker
     state, resumed_from = _start(config, run, accelerator, stateful)
     log.info("run %s: %s on %s (%d classes, %s train / %s val / %s test images), %d parameters, %d process(es) "
              "on %s, mixed precision %s", run.name, config.model_name, config.dataset_name, data.num_classes,
@@ -139,21 +156,33 @@ def _train(config: TrainConfig, run: RunDir, accelerator: Accelerator, callbacks
         accelerator.init_trackers(PROJECT, config=hparams(config),
                                   init_kwargs=init_kwargs(run.name, str(run.tracking_path)))
 
+    if tokenizer is not None:
+        log.info("tags: %s tokenizer, %d ids, %s", config.tokenizer, tokenizer.vocab_size, tokenizer.source)
+        if tags is None:
+            log.warning("multimodal without a mask_schedule: the model reads the true tags in training but "
+                        "only masked tags at evaluation, so its test accuracy does not show what it learned "
+                        "from tags; set mask_schedule to train it to predict them")
     loss_fn = TrainingLoss(config)
-    meta = {"class_names": data.class_names, "vocab": data.vocab}
+    meta = {"class_names": data.class_names, "vocab": data.vocab, "tokenizer": tokenizer}
+    tag_eval = partial(_tag_metrics, data=data, tokenizer=tokenizer) if tags is not None else None
     for epoch in range(state.epoch + 1, config.no_epochs + 1):
         start = time.perf_counter()
         lr = scheduler.get_last_lr()[0]
         train_loader.set_epoch(epoch)
         stats = train_one_epoch(model, train_loader, optimizer, scheduler, loss_fn, accelerator, epoch=epoch,
-                                log_freq=config.log_freq, max_steps=max_steps, progress=progress)
-        val = _evaluate(stateful["model"], val_loader, accelerator, max_steps, "validating", progress)
+                                log_freq=config.log_freq, max_steps=max_steps, progress=progress, tags=tags)
+        val, val_preds = _evaluate(stateful["model"], val_loader, accelerator, max_steps, "validating", progress)
         row = {"epoch": epoch, "lr": lr, **{k: v for k, v in stats.items() if k != "optimizer_steps"},
                "val_loss": val["loss"], "val_top1": val["top1"], "val_top5": val["top5"]}
+        if tag_eval is not None:
+            row |= {f"val_{k}": v for k, v in tag_eval(val_preds, "val").scores.items()}
         state.epoch, state.step = epoch, state.step + stats["optimizer_steps"]
         state.history.append(row)
         state.train_time_s += time.perf_counter() - start
-        _save_epoch(config, run, accelerator, state, stateful, val, meta)
+        # With masked tags, best-loss checkpoints are kept during the cool-down only (the masking's final
+        # state): earlier val losses come from a model trained on visible tags and are not comparable.
+        loss_counts = tags is None or tags.masker.settled
+        _save_epoch(config, run, accelerator, state, stateful, val, meta, loss_counts)
         accelerator.log(row, step=epoch)
         log.info("epoch %d: train loss %.4f top-1 %.2f%% | val loss %.4f top-1 %.2f%% top-5 %.2f%%", epoch,
                  stats["train_loss"], stats["train_top1"], val["loss"], val["top1"], val["top5"])
@@ -163,7 +192,8 @@ def _train(config: TrainConfig, run: RunDir, accelerator: Accelerator, callbacks
     accelerator.wait_for_everyone()  # the main process has written best.safetensors
     best = load_checkpoint(run.checkpoint("best"), accelerator.device)
     prepare_model(best.model, channels_last=config.channels_last)  # in place; not compiled again for one pass
-    test = _evaluate(best.model, test_loader, accelerator, max_steps, "testing", progress)
+    test, test_preds = _evaluate(best.model, test_loader, accelerator, max_steps, "testing", progress)
+    tag_test = tag_eval(test_preds, "test") if tag_eval is not None else None
     metrics = {
         "run_name": run.name, "test_top1": test["top1"], "test_top5": test["top5"], "test_loss": test["loss"],
         "test_samples": test["samples"], "best_val_top1": state.best_top1, "best_epoch": state.best_top1_epoch,
@@ -174,10 +204,19 @@ def _train(config: TrainConfig, run: RunDir, accelerator: Accelerator, callbacks
         "skipped_files": data.problems,
         "initial_weights": str(loaded) if loaded else "",
     }
+    if tag_test is not None:
+        metrics |= {f"test_{k}": v for k, v in tag_test.scores.items()}
+        metrics["test_tag_predictions"] = str(run.path / TEST_TAGS_FILE)
     if accelerator.is_main_process:
         run.write_metrics(metrics)
+        if tag_test is not None:
+            atomic_write(run.path / TEST_TAGS_FILE, lambda tmp: tag_test.table.to_csv(tmp, index=False))
     log.info("test top-1 %.2f%% top-5 %.2f%% (best val epoch %d)", test["top1"], test["top5"],
              state.best_top1_epoch)
+    if tag_test is not None:
+        log.info("test tags: micro F1 %.3f (precision %.3f, recall %.3f), macro F1 %.3f; all predictions in %s",
+                 tag_test.scores["tag_micro_f1"], tag_test.scores["tag_micro_precision"],
+                 tag_test.scores["tag_micro_recall"], tag_test.scores["tag_macro_f1"], TEST_TAGS_FILE)
     return TrainResult(run.path, pd.DataFrame(state.history), metrics, run.checkpoint("best"),
                        run.checkpoint("last"))
 
@@ -211,21 +250,41 @@ def _start(config: TrainConfig, run: RunDir, accelerator: Accelerator,
 
 
 def _evaluate(model: nn.Module, loader: DataLoader, accelerator: Accelerator, max_batches: int | None, desc: str,
-              progress: bool) -> dict[str, float]:
-    """Loss, top-1 and top-5 over every sample of ``loader``, counted once across processes."""
-    preds = predict(model, loader, accelerator.device, max_batches=max_batches, desc=desc, progress=progress)
-    return summary(gather_predictions(accelerator, preds))
+              progress: bool) -> tuple[dict[str, float], Predictions]:
+    """Loss, top-1 and top-5 over every sample of ``loader``, counted once across processes, and the predictions."""
+    preds = gather_predictions(accelerator, predict(model, loader, accelerator.device, max_batches=max_batches,
+                                                    desc=desc, progress=progress))
+    return summary(preds), preds
+
+
+def _tag_training(config: TrainConfig, tokenizer: TagTokenizer | None, total_steps: int) -> TagTraining | None:
+    """The masker of ``mask_schedule`` over ``total_steps`` optimizer steps (None without a schedule)."""
+    if tokenizer is None or config.mask_schedule is None:
+        return None
+    steps = ScheduleSteps.from_fractions(total_steps, config.mask_wu_percent, config.mask_cd_percent)
+    masker = TagMasker(config.mask_schedule, steps, mask_id=tokenizer.mask_id, vocab_size=tokenizer.vocab_size,
+                       special_ids=tokenizer.special_ids, behavior=config.masking_behavior)
+    return TagTraining(masker, tokenizer)
+
+
+def _tag_metrics(preds: Predictions, split: str, *, data: DatasetSplits, tokenizer: TagTokenizer) -> TagResults:
+    """Tag scores of the predictions on ``split`` against the records' tags."""
+    records = data.splits[split]
+    return tag_results(preds, [records[i] for i in preds.indices.tolist()], tokenizer, data.vocab)
 
 
 def _save_epoch(config: TrainConfig, run: RunDir, accelerator: Accelerator, state: Progress,
-                stateful: dict[str, Stateful], val: dict[str, float], meta: dict[str, Any]) -> None:
+                stateful: dict[str, Stateful], val: dict[str, float], meta: dict[str, Any],
+                loss_counts: bool = True) -> None:
     """Update the best metrics; write history, best/last weights and (when due) a resumable state.
+
+    ``loss_counts``: whether this epoch may become the best-loss one (False before a mask schedule's cool-down).
 
     Every write is atomic: a full disk stops the run with a CheckpointError and the files from the
     previous epoch stay as they were.
     """
     epoch = state.epoch
-    better_top1, better_loss = val["top1"] > state.best_top1, val["loss"] < state.best_loss
+    better_top1, better_loss = val["top1"] > state.best_top1, loss_counts and val["loss"] < state.best_loss
     if better_top1:
         state.best_top1, state.best_top1_epoch = val["top1"], epoch
     if better_loss:

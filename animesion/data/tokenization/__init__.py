@@ -14,12 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from ...errors import DataError
 from ...registry import Registry
 from ..dataset import VOCAB_MIN_COUNT, DatasetSplits
 from ..layouts import LAYOUTS
 from ..readers import labels_dir
+from ..vocab import Vocabulary
 from .base import TagTokenizer
 from .tag import WholeTagTokenizer
 from .wordpiece import WordPieceTagTokenizer, find_bert_vocab, train_wordpiece_vocab
@@ -46,6 +48,19 @@ def _build_wordpiece(dataset: DatasetSplits, max_len: int, bert_vocab: str | Pat
     return WordPieceTagTokenizer(vocab_file, max_len, dataset.vocab.tags, source=source)
 
 
+Restorer = Callable[[dict[str, Any], Vocabulary], TagTokenizer]  # (state, tag vocabulary) -> tokenizer
+RESTORERS: Registry[Restorer] = Registry("tokenizer")
+RESTORERS.register("tag")(lambda state, vocab: WholeTagTokenizer(vocab, state["max_len"], state["source"]))
+RESTORERS.register("wp")(
+    lambda state, vocab: WordPieceTagTokenizer(state["pieces"], state["max_len"], vocab.tags, state["source"])
+)
+
+
+def restore_tokenizer(state: dict[str, Any], vocab: Vocabulary) -> TagTokenizer:
+    """The tokenizer saved as ``state`` (from :meth:`TagTokenizer.state`) with a checkpoint's tag ``vocab``."""
+    return RESTORERS.get(state["name"])(state, vocab)
+
+
 def build_tokenizer(name: str, dataset: DatasetSplits, max_len: int = 16,
                     bert_vocab: str | Path | None = None) -> TagTokenizer:
     """The ``name`` tokenizer (``tag`` or ``wp``) for a dataset read with its tags.
@@ -61,4 +76,4 @@ def build_tokenizer(name: str, dataset: DatasetSplits, max_len: int = 16,
 
 
 __all__ = ["TOKENIZERS", "TagTokenizer", "WholeTagTokenizer", "WordPieceTagTokenizer", "build_tokenizer",
-           "find_bert_vocab", "train_wordpiece_vocab"]
+           "find_bert_vocab", "restore_tokenizer", "train_wordpiece_vocab"]

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 
 from ..vocab import MASK_ID
+
+
+def masked_prompt(length: int, cls_id: int, sep_id: int, mask_id: int = MASK_ID) -> torch.Tensor:
+    """LongTensor [length]: ``[CLS]``, ``length - 2`` mask ids, ``[SEP]``."""
+    return torch.tensor([cls_id, *[mask_id] * (length - 2), sep_id], dtype=torch.long)
 
 
 class TagTokenizer(ABC):
@@ -52,6 +58,14 @@ class TagTokenizer(ABC):
         body = self.tokens(tags)[: self.max_len - 2]
         ids = [self.cls_id, *body, self.sep_id]
         return ids + [self.pad_id] * (self.max_len - len(ids))
+
+    def state(self) -> dict[str, Any]:
+        """What a checkpoint stores (JSON) to rebuild this tokenizer with :func:`restore_tokenizer`."""
+        return {"name": self.name, "max_len": self.max_len, "source": self.source}
+
+    def masked_prompt(self) -> torch.Tensor:
+        """``[CLS] [mask]… [SEP]`` (``max_len`` ids): the tag input of a model when no tag may be seen."""
+        return masked_prompt(self.max_len, self.cls_id, self.sep_id, self.mask_id)
 
     def encode_batch(self, batch: Sequence[Sequence[str]]) -> torch.Tensor:
         """Encode several tag lists: a LongTensor [B, max_len]."""

@@ -8,6 +8,7 @@ import os
 import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import torch
 from tokenizers import BertWordPieceTokenizer
@@ -74,15 +75,18 @@ class WordPieceTagTokenizer(TagTokenizer):
 
     name = "wp"
 
-    def __init__(self, vocab_file: Path, max_len: int, known_tags: Sequence[str], source: str = "") -> None:
-        self._wp = BertWordPieceTokenizer(str(vocab_file), lowercase=True)
+    def __init__(self, vocab_file: Path | dict[str, int], max_len: int, known_tags: Sequence[str],
+                 source: str = "") -> None:
+        # a dict is a vocabulary read back from a checkpoint (piece → id)
+        self._wp = BertWordPieceTokenizer(vocab_file if isinstance(vocab_file, dict) else str(vocab_file),
+                                          lowercase=True)
         ids = {token: self._wp.token_to_id(token) for token in ("[PAD]", "[CLS]", "[SEP]", "[UNK]")}
         missing = [token for token, i in ids.items() if i is None]
         if missing:
-            raise DataError(f"WordPiece vocabulary '{vocab_file}' lacks the token(s) {', '.join(missing)}.")
+            raise DataError(f"WordPiece vocabulary '{source or vocab_file}' lacks the token(s) {', '.join(missing)}.")
         super().__init__(max_len=max_len, source=source, pad_id=ids["[PAD]"], cls_id=ids["[CLS]"],
                          sep_id=ids["[SEP]"], unk_id=ids["[UNK]"])
-        self.vocab_file = Path(vocab_file)
+        self.vocab_file = None if isinstance(vocab_file, dict) else Path(vocab_file)
         self._tag_pieces: dict[tuple[int, ...], str] = {}
         for tag in known_tags:
             self._tag_pieces.setdefault(tuple(self.tokens([tag])), tag)
@@ -91,6 +95,14 @@ class WordPieceTagTokenizer(TagTokenizer):
     @property
     def vocab_size(self) -> int:
         return self._wp.get_vocab_size()
+
+    @property
+    def pieces(self) -> dict[str, int]:
+        """The WordPiece vocabulary, piece → id (what a checkpoint stores to rebuild this tokenizer)."""
+        return self._wp.get_vocab()
+
+    def state(self) -> dict[str, Any]:
+        return {**super().state(), "pieces": self.pieces}
 
     def tokens(self, tags: Sequence[str]) -> list[int]:
         return self._wp.encode(_tag_text(tags), add_special_tokens=False).ids

@@ -75,3 +75,14 @@ def tiny_vit_run(tiny_dataset, tmp_path_factory):
     config = tiny_train_config(tiny_dataset, results, model_name="Ti_16", no_epochs=1,
                                batch_size=64, run_name="tiny_vit")
     return train(config, progress=False)
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """One torch thread for a module that trains: two cores shared by busy processes are not oversubscribed."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

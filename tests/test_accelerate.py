@@ -24,13 +24,7 @@ VIT = dict(model_name="Ti_16", image_size=32, batch_size=16, no_epochs=2, learni
 COMPARED = ["lr", "train_loss", "train_top1", "val_loss", "val_top1", "val_top5"]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """One torch thread, as each launched process uses: two cores shared by busy processes are not oversubscribed."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def subprocess_env() -> dict[str, str]:

@@ -17,14 +17,7 @@ from animesion.training.resume import load_state, newest_state
 from animesion.training.run_dir import RunDir
 from conftest import tiny_train_config
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """One torch thread, as each launched process uses: two cores shared by busy processes are not oversubscribed."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def no_space_left(obj, f, *args, **kwargs) -> None:

@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 import pytest
-import torch
 import yaml
 
 from animesion.config.cli import parse_config
 from animesion.config.train import TrainConfig
 from animesion.train import main
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """One torch thread: two cores shared by busy processes are not oversubscribed."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_yaml_file_then_flags_typed_by_the_dataclass(tmp_path):

@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 import animesion
 from animesion.training import train
@@ -38,13 +37,7 @@ sys.exit(main(sys.argv[2:]))
 DETERMINISTIC = ["epoch", "lr", "train_loss", "train_top1", "val_loss", "val_top1", "val_top5"]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """One torch thread, as each launched process uses: two cores shared by busy processes are not oversubscribed."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def cli_args(**values) -> list[str]:

@@ -8,7 +8,6 @@ import re
 
 import pandas as pd
 import pytest
-import torch
 
 from animesion.data.stats import read_tags_csv
 from animesion.training import load_checkpoint, train
@@ -20,13 +19,7 @@ from conftest import tiny_train_config
 TAG_KEYS = {f"tag_{avg}_{score}" for avg in ("micro", "macro") for score in ("precision", "recall", "f1")}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """One torch thread: two cores shared by busy processes are not oversubscribed."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,6 @@ from importlib.machinery import ModuleSpec
 import accelerate.tracking
 import pandas as pd
 import pytest
-import torch
 from accelerate.utils import LoggerType
 
 from animesion.errors import ConfigError
@@ -21,13 +20,7 @@ from conftest import tiny_train_config
 TRACKER_PACKAGES = ("wandb", "tensorboard", "tensorboardX", "torch.utils.tensorboard")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """One torch thread, as each launched process uses: two cores shared by busy processes are not oversubscribed."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def is_tracker_module(name: str) -> bool:

@@ -15,6 +15,8 @@ from .paths import resolve_path
 from .training.run_dir import run_name
 from .workbook import run_notebook
 
+QUICKSTART_VILT = "parameters/quickstart_vilt.yaml"
+
 
 def demo_steps() -> list[tuple[str, str, dict]]:
     """(notebook, output name, parameters) in the order the demo runs them."""
@@ -27,6 +29,7 @@ def demo_steps() -> list[tuple[str, str, dict]]:
         ("04_evaluate", "04_evaluate", {"checkpoint_path": best}),
         ("05_inference", "05_inference", {"checkpoint_path": best}),
         *attention_steps(),
+        *tagging_steps(),
     ]
 
 
@@ -38,6 +41,18 @@ def attention_steps() -> list[tuple[str, str, dict]]:
     return [
         ("03_train", "03_train_vit", values),
         ("06_attention_viz", "06_attention_viz", {"checkpoint_path": best}),
+    ]
+
+
+def tagging_steps() -> list[tuple[str, str, dict]]:
+    """Train the quickstart vision+tags ViT (a few minutes), then predict characters and tags in 05."""
+    values = load_yaml(resolve_path(QUICKSTART_VILT))
+    vilt = TrainConfig.from_dict(values)
+    best = f"{vilt.results_dir}/{run_name(vilt)}/best.safetensors"
+    return [
+        ("03_train", "03_train_vilt", values),
+        ("05_inference", "05_inference_tags", {"checkpoint_path": best, "mode": "recognition_tagging",
+                                               "results_dir": f"{vilt.results_dir}/tagging"}),
     ]
 
 

@@ -67,6 +67,7 @@ def tiny_vilt_run(tiny_dataset, tmp_path_factory):
         torch.set_num_threads(threads)
 
 
+@pytest.fixture(scope="session")
 def tiny_vit_run(tiny_dataset, tmp_path_factory):
     """A 1-epoch ``Ti_16`` run at image size 32 on the tiny dataset (one step: batch 64), for attention maps."""
     from animesion.training import train

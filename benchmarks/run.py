@@ -47,7 +47,7 @@ class Plan:
 
 
 FULL = Plan(rounds=2, long_rounds=2, train_models=["shallow", "resnet18", "S_16", "B_16"], data_images=192,
-            epoch_images=64, infer_models=["shallow", "resnet18", "S_16"], infer_images=64)
+            epoch_images=64, infer_models=["shallow", "resnet18", "S_16"], infer_images=256)
 QUICK = Plan(rounds=1, long_rounds=1, train_models=["shallow", "resnet18"], data_images=64, epoch_images=64,
              infer_models=["shallow"], infer_images=32)
 

@@ -21,6 +21,7 @@ from ..performance import autocast, prepare_model, resolve_workers
 from ..training.checkpoint import Checkpoint
 from ..utils.progress import progress_bar
 
+MIN_BATCHES_FOR_WORKERS = 4  # fewer batches are read in this process (measured: a worker then slows it)
 TAGS = "tags"  # column of the predicted tag set (a list per image)
 
 
@@ -101,8 +102,8 @@ def predict_files(ckpt: Checkpoint, files: Sequence[Path], batch_size: int = 32,
     ``tags``: also the predicted tag set of each image (unique tags of the vocabulary; vision+tags
     checkpoints only). The model sees the image alone: a vision+tags model reads fully masked tags.
     ``keep_images``: how many loaded images to keep in the result for display. ``workers``: processes
-    that decode the next batches while the model classifies this one (-1 picks for the cores; a single
-    batch has nothing to overlap, so it is read in this process). CNNs are put in channels-last layout
+    that decode the next batches while the model classifies this one (-1 picks for the cores; fewer than
+    ``MIN_BATCHES_FOR_WORKERS`` batches are read in this process). CNNs are put in channels-last layout
     (in place; the predictions stay the same).
     """
     if tags:
@@ -111,7 +112,9 @@ def predict_files(ckpt: Checkpoint, files: Sequence[Path], batch_size: int = 32,
     prepare_model(ckpt.model, channels_last=ckpt.config.channels_last)
     dataset = FolderImages(list(files), build_transform(ckpt.config.image_size, train=False),
                            ckpt.config.image_size + 32)
-    workers = min(resolve_workers(workers, device.type), math.ceil(len(files) / batch_size) - 1)
+    # A worker costs a process start and only pays off once it can decode ahead over several batches.
+    batches = math.ceil(len(files) / batch_size)
+    workers = resolve_workers(workers, device.type) if batches >= MIN_BATCHES_FOR_WORKERS else 0
     loader = DataLoader(dataset, batch_size=batch_size, num_workers=max(workers, 0), collate_fn=collate_files,
                         pin_memory=device.type == "cuda")
     rows, failures = [], []

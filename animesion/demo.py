@@ -33,27 +33,23 @@ def demo_steps() -> list[tuple[str, str, dict]]:
     ]
 
 
+def train_then(recipe: str, train_name: str, notebook: str, out_name: str, params: dict) -> list[tuple[str, str, dict]]:
+    """Train the ``recipe`` parameter file in 03, then run ``notebook`` on its best checkpoint with ``params``."""
+    values = load_yaml(resolve_path(recipe))
+    config = TrainConfig.from_dict(values)
+    best = f"{config.results_dir}/{run_name(config)}/best.safetensors"
+    return [("03_train", train_name, values), (notebook, out_name, {"checkpoint_path": best, **params})]
+
+
 def attention_steps() -> list[tuple[str, str, dict]]:
     """Train the quickstart ViT (about a minute), then look at its attention in 06."""
-    values = load_yaml(resolve_path(QUICKSTART_VIT))
-    vit = TrainConfig.from_dict(values)
-    best = f"{vit.results_dir}/{run_name(vit)}/best.safetensors"
-    return [
-        ("03_train", "03_train_vit", values),
-        ("06_attention_viz", "06_attention_viz", {"checkpoint_path": best}),
-    ]
+    return train_then(QUICKSTART_VIT, "03_train_vit", "06_attention_viz", "06_attention_viz", {})
 
 
 def tagging_steps() -> list[tuple[str, str, dict]]:
     """Train the quickstart vision+tags ViT (a few minutes), then predict characters and tags in 05."""
-    values = load_yaml(resolve_path(QUICKSTART_VILT))
-    vilt = TrainConfig.from_dict(values)
-    best = f"{vilt.results_dir}/{run_name(vilt)}/best.safetensors"
-    return [
-        ("03_train", "03_train_vilt", values),
-        ("05_inference", "05_inference_tags", {"checkpoint_path": best, "mode": "recognition_tagging",
-                                               "results_dir": f"{vilt.results_dir}/tagging"}),
-    ]
+    return train_then(QUICKSTART_VILT, "03_train_vilt", "05_inference", "05_inference_tags",
+                      {"mode": "recognition_tagging", "results_dir": "outputs/tagging"})
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,7 +21,8 @@ def labels_dir(root: Path, layout: Layout) -> Path:
     return root / layout.labels_dir if layout.labels_dir else root
 
 
-def _rows(path: Path) -> list[list[str]]:
+def read_rows(path: Path) -> list[list[str]]:
+    """The non-empty rows of a CSV file (one sentence naming the file when it is missing)."""
     if not path.is_file():
         raise DataError(f"Label file '{path}' does not exist.")
     with open(path, newline="", encoding="utf-8") as f:
@@ -32,7 +33,7 @@ def read_class_names(root: Path, layout: Layout) -> list[str]:
     """Class names indexed by class id, from ``classid_classname.csv`` (rows ``class_id,class_name``)."""
     path = labels_dir(root, layout) / "classid_classname.csv"
     names: dict[int, str] = {}
-    for n, row in enumerate(_rows(path), 1):
+    for n, row in enumerate(read_rows(path), 1):
         try:
             names[int(row[0])] = row[1]
         except (ValueError, IndexError):
@@ -73,7 +74,7 @@ def read_split(root: Path, layout: Layout, split: str, num_classes: int, with_ta
     folder = labels_dir(root, layout)
     if with_tags:
         path = folder / f"{split}_tags.csv"
-        rows = _rows(path)
+        rows = read_rows(path)
         header, body = rows[0] if rows else [], rows[1:]
         needed = ("dir", "class_id", TAG_COLUMN)
         if any(col not in header for col in needed):
@@ -87,7 +88,7 @@ def read_split(root: Path, layout: Layout, split: str, num_classes: int, with_ta
     else:
         path = folder / f"{split}.csv"
         parsed = []
-        for n, row in enumerate(_rows(path), 1):
+        for n, row in enumerate(read_rows(path), 1):
             if len(row) != 2:
                 raise DataError(f"{path}, line {n}: expected 2 columns 'class_id,dir', got {len(row)}.")
             parsed.append((row[0], row[1], ()))

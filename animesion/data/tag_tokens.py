@@ -15,10 +15,14 @@ from .tokenization.base import TagTokenizer
 IGNORE = -100  # label of a position with nothing to predict: F.cross_entropy's default ignore_index
 
 
+def special_positions(tokens: Tensor, special_ids: Iterable[int]) -> Tensor:
+    """Bool [..., T]: where ``tokens`` hold a special id ([PAD], [CLS], [SEP], …), which is never masked."""
+    return torch.isin(tokens, torch.tensor(sorted(special_ids), device=tokens.device))
+
+
 def full_mask_labels(tokens: Tensor, special_ids: Iterable[int]) -> Tensor:
     """Labels [..., T] of ``tokens`` when every tag is masked: each tag token's id, -100 for special tokens."""
-    special = torch.isin(tokens, torch.tensor(sorted(special_ids), device=tokens.device))
-    return torch.where(special, IGNORE, tokens)
+    return torch.where(special_positions(tokens, special_ids), IGNORE, tokens)
 
 
 class TaggedImages(Dataset):

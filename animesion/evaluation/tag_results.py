@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from ..data.readers import TAG_COLUMN
 from ..data.records import Record
 from ..data.tokenization.base import TagTokenizer
 from ..data.vocab import Vocabulary
@@ -14,7 +15,7 @@ from .predict import Predictions
 from .tag_metrics import TAG_METRICS, predicted_tags, tag_metrics
 
 TEST_TAGS_FILE = "test_tag_predictions.csv"
-TAGS_COLUMN = "tags_cat0"  # the column 01_data_exploration (and a dataset's *_tags.csv) reads tags from
+TAGS_COLUMN = TAG_COLUMN  # the column 01_data_exploration (and a dataset's *_tags.csv) reads tags from
 
 
 @dataclass

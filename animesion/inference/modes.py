@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
 from ..config.inference import InferenceConfig
+from ..data.readers import read_rows
 from ..errors import DataError
 from ..evaluation.tag_results import TAGS_COLUMN
 from ..paths import resolve_path
@@ -63,8 +63,7 @@ def read_image_list(path: Path) -> pd.DataFrame:
     (``labels/test.csv``), or any CSV with a header that has a ``dir`` column (e.g. a ``*_tags.csv``)."""
     if not path.is_file():
         raise DataError(f"test_csv '{path}' does not exist; give a CSV listing images (class_id,dir rows).")
-    with open(path, newline="", encoding="utf-8") as f:
-        rows = [row for row in csv.reader(f) if row]
+    rows = read_rows(path)
     if rows and "dir" in rows[0]:
         header, rows = rows[0], rows[1:]
         col = {name: header.index(name) for name in ("dir", "class_id") if name in header}

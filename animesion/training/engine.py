@@ -52,10 +52,8 @@ def train_one_epoch(
         if tokens is not None and tags is not None:
             masked = tags.masker(tokens)
         with accelerator.accumulate(model):
-            if tokens is None:
-                output = model(batch["image"])
-            else:
-                output = model(batch["image"], tokens=tokens if masked is None else masked.inputs)
+            tag_input = {} if tokens is None else {"tokens": tokens if masked is None else masked.inputs}
+            output = model(batch["image"], **tag_input)
             terms = loss_fn(output, labels, None if masked is None else masked.labels)
             accelerator.backward(terms["loss"])
             optimizer.step()

@@ -24,7 +24,7 @@ import torch
 from torch import Tensor
 
 from ..config.train import TrainConfig
-from ..data.tag_tokens import IGNORE
+from ..data.tag_tokens import IGNORE, special_positions
 from ..errors import ConfigError
 from ..registry import Registry
 
@@ -106,7 +106,7 @@ def mask_tokens(tokens: Tensor, probability: float, *, mask_id: int, vocab_size:
     Which positions are masked comes from ``torch.rand(tokens.shape, generator=generator) < probability``
     (on the CPU), so 0 masks nothing and 1 masks every non-special token.
     """
-    maskable = ~torch.isin(tokens, torch.tensor(sorted(special_ids), device=tokens.device))
+    maskable = ~special_positions(tokens, special_ids)
     draw = torch.rand(tokens.shape, generator=generator).to(tokens.device)  # drawn on the CPU: same on any device
     masked = (draw < probability) & maskable
     replacement = MASKING_BEHAVIORS.get(behavior)(tokens, mask_id, vocab_size)

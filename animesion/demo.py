@@ -8,10 +8,10 @@ import sys
 import time
 
 from .config.attention import QUICKSTART_VIT
-from .config.base import load_yaml
 from .config.train import TrainConfig
 from .errors import AnimesionError
 from .paths import resolve_path
+from .strict import load_yaml
 from .training.run_dir import run_name
 from .workbook import run_notebook
 

@@ -29,11 +29,7 @@ class CheckpointError(AnimesionError):
     """A checkpoint is missing, unreadable, or does not fit the model."""
 
 
-class NotImplementedYetError(AnimesionError, NotImplementedError):
-    """A flag exists for compatibility with the original scripts but its feature is not built yet."""
-
-
-def _notebook_handler(shell, etype, value, tb, tb_offset=None):  # noqa: ANN001 - IPython's signature
+def _notebook_handler(shell, etype, value, tb, tb_offset=None):  # IPython's custom-exception signature
     """Show an AnimesionError as one line: the kernel still reports an error, so papermill stops."""
     stb = [f"{etype.__name__}: {value}"]
     shell._showtraceback(etype, value, stb)  # ipykernel sends this as the cell's error output

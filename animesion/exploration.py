@@ -16,6 +16,7 @@ from .config.explore import ExploreConfig
 from .data.animation import write_split_animation
 from .data.dataset import DatasetSplits, load_dataset
 from .data.images import load_thumbnails
+from .data.layouts import SPLITS
 from .data.records import Record
 from .data.stats import (
     class_counts,
@@ -26,6 +27,7 @@ from .data.stats import (
     tag_counts,
     tags_per_image,
 )
+from .errors import DataError
 from .paths import resolve_path
 from .plots import image_grid, save_figure
 
@@ -94,7 +96,7 @@ def batch_grid(exploration: Exploration) -> Figure:
     records = exploration.data.splits[cfg.split]
     batch = random.Random(cfg.seed).sample(records, min(cfg.batch_size, len(records)))
     data = exploration.data
-    images, kept, problems = load_thumbnails([data.image_root / r.path for r in batch], cfg.image_size)
+    images, kept, problems = load_thumbnails([data.image_root / r.path for r in batch], cfg.thumbnail_size)
     for problem in problems:
         log.warning("skipped: %s", problem)
     names = [data.class_names[batch[i].class_id] for i in kept]
@@ -103,12 +105,25 @@ def batch_grid(exploration: Exploration) -> Figure:
     return fig
 
 
+def class_gallery(data: DatasetSplits, class_name: str, max_images: int = 16, size: int = 128) -> Figure:
+    """The first ``max_images`` images of one character (over all splits), titled with their file names."""
+    if class_name not in data.class_names:
+        raise DataError(f"'{class_name}' is not a class of the {data.name} dataset.")
+    class_id = data.class_names.index(class_name)
+    records = [r for split in SPLITS for r in data.splits.get(split, []) if r.class_id == class_id]
+    shown = records[:max_images]
+    images, kept, _ = load_thumbnails([data.image_root / r.path for r in shown], size)
+    fig = image_grid(images, [Path(shown[i].path).name for i in kept], ncols=8, size=1.5, fontsize=6)
+    fig.suptitle(f"{class_name}: {len(records)} images", y=1.02)
+    return fig
+
+
 def write_animation(exploration: Exploration, progress: bool = True) -> Path:
     """``data_vis_full``: every image of ``split`` in order, ``batch_size`` per frame, as an animated GIF."""
     cfg = exploration.config
     path = exploration.out_dir / f"{cfg.split}_labels{cfg.labels}.gif"
     path, problems = write_split_animation(exploration.data.splits[cfg.split], exploration.data.image_root,
-                                           exploration.data.class_names, path, cfg.batch_size, cfg.image_size,
+                                           exploration.data.class_names, path, cfg.batch_size, cfg.thumbnail_size,
                                            cfg.labels, cfg.fps, progress=progress)
     for problem in problems:
         log.warning("left out of the animation: %s", problem)

@@ -1,38 +1,19 @@
-"""Exporting a trained model to ONNX, and checking that ONNX Runtime ranks classes the same way.
-
-The export goes through ``torch.onnx.export`` (the torch.export-based exporter, which needs the
-``onnxscript`` package) with a dynamic batch dimension; the graph maps ``images`` [B, 3, S, S],
-normalised as in evaluation, to ``logits`` [B, classes].
-"""
+"""Exporting a trained model to an ONNX file, and checking that ONNX Runtime ranks classes the same way."""
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from torch import Tensor, nn
 
-from .data.images import load_rgb
-from .data.transforms import build_transform
+from .atomic import atomic_write
 from .errors import AnimesionError, DataError, ImageLoadError
-from .inference.folder import list_files
 from .paths import resolve_path
-from .training.atomic import atomic_write
-from .training.checkpoint import Checkpoint
-
-
-class LogitsOnly(nn.Module):
-    """``model(images)["logits"]``: ONNX graphs return tensors, not the :class:`ModelOutput` dict."""
-
-    def __init__(self, model: nn.Module) -> None:
-        super().__init__()
-        self.model = model
-
-    def forward(self, images: Tensor) -> Tensor:
-        """images [B, 3, S, S] → logits [B, classes]."""
-        return self.model(images)["logits"]
+from .prediction.files import list_files
+from .prediction.onnx import onnx_program, require
+from .prediction.predictor import Predictor
 
 
 @dataclass
@@ -60,72 +41,50 @@ class OnnxParity:
                 f"{self.same_top_k:.0%} of {self.images} images (largest logit difference {self.max_abs_diff:.2e}).")
 
 
-def _require(*modules: str) -> None:
-    missing = [m for m in modules if importlib.util.find_spec(m) is None]
-    if missing:
-        raise AnimesionError(f"ONNX export needs {', '.join(missing)}; install it with "
-                             f"`pip install {' '.join(missing)}`.")
-
-
 def export_onnx(model: nn.Module, path: str | Path, image_size: int) -> Path:
     """Write ``model`` as an ONNX graph with a dynamic batch size to ``path`` (atomically)."""
-    _require("onnx", "onnxscript")
-    device = next(model.parameters()).device
-    example = torch.randn(2, 3, image_size, image_size, device=device)
-    training = model.training
-    model.eval()
-    try:
-        program = torch.onnx.export(
-            LogitsOnly(model).eval(), (example,), dynamo=True, input_names=["images"], output_names=["logits"],
-            dynamic_shapes={"images": {0: torch.export.Dim("batch", min=1, max=4096)}}, verbose=False,
-        )
-    finally:
-        model.train(training)
+    program = onnx_program(model, image_size)
     return atomic_write(resolve_path(path), lambda tmp: program.save(str(tmp)))
 
 
 @torch.inference_mode()
-def onnx_parity(model: nn.Module, onnx_path: str | Path, images: Tensor, top_k: int = 5) -> OnnxParity:
-    """Run ``images`` [B, 3, S, S] through ``model`` and through ONNX Runtime, and compare the top-k."""
-    _require("onnxruntime")
+def onnx_parity(predictor: Predictor, onnx_path: str | Path, images: Tensor, top_k: int = 5) -> OnnxParity:
+    """Run ``images`` [B, 3, S, S] through the predictor's model (fp32) and through ONNX Runtime; compare the top-k."""
+    require("onnxruntime")
     import onnxruntime
 
     path = resolve_path(onnx_path)
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    training = model.training
-    model.eval()
-    try:
-        expected = model(images.to(next(model.parameters()).device))["logits"].float().cpu()
-    finally:
-        model.train(training)
+    predictor.model.eval()
+    # fp32 on purpose, whatever the run's autocast: the ONNX graph is an fp32 copy of the model.
+    expected = predictor.model(images.to(predictor.device))["logits"].float().cpu()
     got = torch.from_numpy(session.run(["logits"], {"images": images.cpu().float().numpy()})[0])
     k = min(top_k, expected.shape[-1])
     same = (expected.topk(k).indices.sort().values == got.topk(k).indices.sort().values).all(-1)
     return OnnxParity(path, len(images), k, same.float().mean().item(), (expected - got).abs().max().item())
 
 
-def folder_batch(folder: str | Path, image_size: int, limit: int = 32) -> Tensor:
-    """Up to ``limit`` readable images of ``folder`` as an evaluation batch [N, 3, S, S] (unreadable files skipped)."""
-    transform = build_transform(image_size, train=False)
+def folder_batch(predictor: Predictor, folder: str | Path, limit: int = 32) -> Tensor:
+    """Up to ``limit`` readable images of ``folder`` as an input batch [N, 3, S, S] (unreadable files skipped)."""
     images = []
     for path in list_files(folder):
         try:
-            images.append(transform(load_rgb(path)))
+            images.append(predictor.load(path))
         except ImageLoadError:
             continue
         if len(images) == limit:
             break
     if not images:
         raise DataError(f"'{folder}' holds no readable image to check the ONNX model with.")
-    return torch.stack(images)
+    return predictor.to_batch(images).cpu()
 
 
-def export_and_check(ckpt: Checkpoint, folder: str | Path, path: str | Path, top_k: int = 5) -> OnnxParity:
-    """Export ``ckpt``'s model to ``path`` and compare its top-k with PyTorch's on the images in ``folder``."""
-    if ckpt.config.multimodal:
+def export_and_check(predictor: Predictor, folder: str | Path, path: str | Path, top_k: int = 5) -> OnnxParity:
+    """Export the predictor's model to ``path`` and compare its top-k with PyTorch's on the images in ``folder``."""
+    if predictor.spec.multimodal:
         raise AnimesionError("ONNX export covers vision-only models; this checkpoint also reads tags (multimodal).")
-    onnx_path = export_onnx(ckpt.model, path, ckpt.config.image_size)
-    return onnx_parity(ckpt.model, onnx_path, folder_batch(folder, ckpt.config.image_size), top_k)
+    onnx_path = export_onnx(predictor.model, path, predictor.spec.image_size)
+    return onnx_parity(predictor, onnx_path, folder_batch(predictor, folder), top_k)
 
 
-__all__ = ["LogitsOnly", "OnnxParity", "export_and_check", "export_onnx", "folder_batch", "onnx_parity"]
+__all__ = ["OnnxParity", "export_and_check", "export_onnx", "folder_batch", "onnx_parity"]

@@ -107,6 +107,11 @@ def uses_fused_attention(model: nn.Module) -> bool | None:
     return all(flags) if flags else None
 
 
+def pick_device() -> torch.device:
+    """CUDA when available, else the CPU (evaluation and inference; training asks Accelerate)."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
 @dataclass(frozen=True)
 class AmpSettings:
     """Mixed precision for a device: whether to autocast, to which dtype, and whether to scale the loss."""
@@ -117,10 +122,8 @@ class AmpSettings:
 
 
 def amp_settings(device: torch.device | str) -> AmpSettings:
-    """bf16 autocast on CUDA GPUs that support it, fp16 with a gradient scaler on older ones, none on CPU.
-
-    On CPUs without bf16 instructions (most laptops) autocast would be slower than fp32, so it stays off.
-    """
+    """What a device does best: bf16 autocast on CUDA GPUs that support it, fp16 with a gradient scaler on
+    older ones, none on CPU (on CPUs without bf16 instructions, most laptops, autocast is slower than fp32)."""
     device = torch.device(device)
     if device.type != "cuda":
         return AmpSettings(enabled=False, dtype=torch.float32, grad_scaler=False)
@@ -129,7 +132,19 @@ def amp_settings(device: torch.device | str) -> AmpSettings:
     return AmpSettings(enabled=True, dtype=torch.float16, grad_scaler=True)
 
 
-def autocast(device: torch.device | str) -> torch.autocast:
-    """The autocast context of :func:`amp_settings` for ``device``."""
+def suggested_mixed_precision(device: torch.device | str) -> str:
+    """The ``mixed_precision`` value of :func:`amp_settings`: ``bf16`` or ``fp16`` on CUDA, ``no`` elsewhere."""
     amp = amp_settings(device)
-    return torch.autocast(device_type=torch.device(device).type, dtype=amp.dtype, enabled=amp.enabled)
+    return ("bf16" if amp.dtype == torch.bfloat16 else "fp16") if amp.enabled else "no"
+
+
+def autocast(device: torch.device | str, mixed_precision: str = "no") -> torch.autocast:
+    """The autocast of a run's ``mixed_precision`` on ``device``, so a model predicts as it was trained.
+
+    ``no``: fp32. ``bf16``: bf16 autocast (CPU or CUDA, as Accelerate trains it). ``fp16``: fp16 autocast on
+    CUDA; elsewhere fp32, since only CUDA trains in fp16.
+    """
+    device_type = torch.device(device).type
+    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(mixed_precision)
+    enabled = dtype is not None and (mixed_precision != "fp16" or device_type == "cuda")
+    return torch.autocast(device_type=device_type, dtype=dtype or torch.float32, enabled=enabled)

@@ -18,7 +18,6 @@ from pathlib import Path
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import pandas as pd
-import torch
 from matplotlib.figure import Figure
 from PIL import Image
 
@@ -27,12 +26,11 @@ from .attention.maps import head_maps, layer_maps, rollout_map
 from .attention.report import AttentionReport
 from .data.dataset import DatasetSplits
 from .data.images import load_rgb
-from .data.transforms import build_transform
 from .errors import ImageLoadError
 from .evaluation.report import EvaluationReport
-from .performance import autocast
-from .plots.images import image_grid, prediction_gallery
-from .training.checkpoint import Checkpoint
+from .exploration import class_gallery
+from .plots.images import prediction_gallery
+from .prediction.predictor import Predictor
 
 
 def _view() -> widgets.Image:
@@ -47,29 +45,18 @@ def _show(view: widgets.Image, fig: Figure) -> None:
     view.value = buffer.getvalue()
 
 
-def class_browser(dataset_splits: DatasetSplits, split: str = "train", max_images: int = 24) -> widgets.Widget:
-    """Pick a character, see up to ``max_images`` of its pictures in ``split`` (for 01_data_exploration)."""
-    records = dataset_splits.splits[split]
-    by_class: dict[int, list] = {}
-    for record in records:
-        by_class.setdefault(record.class_id, []).append(record)
-    names = dataset_splits.class_names
-    options = [(f"{names[c]} ({len(by_class[c])})", c) for c in sorted(by_class, key=lambda c: names[c])]
-    if not options:
-        return widgets.HTML(f"The {split} split has no images.")
-    choice = widgets.Dropdown(options=options, description="character")
+def class_browser(data: DatasetSplits, max_images: int = 16, initial: str | None = None) -> widgets.Widget:
+    """A dropdown of the characters (by name) above the gallery of the chosen one (01_data_exploration)."""
+    names = sorted(data.class_names)
+    picker = widgets.Dropdown(options=names, value=initial if initial in names else names[0], description="character")
     view = _view()
 
     def draw(_change: object = None) -> None:
-        shown = by_class[choice.value][:max_images]
-        images = [load_rgb(dataset_splits.image_root / r.path) for r in shown]
-        fig = image_grid(images, [Path(r.path).name for r in shown], ncols=8)
-        fig.suptitle(f"{names[choice.value]}: {len(shown)} of {len(by_class[choice.value])} {split} images")
-        _show(view, fig)
+        _show(view, class_gallery(data, picker.value, max_images))
 
-    choice.observe(draw, names="value")
+    picker.observe(draw, names="value")
     draw()
-    return widgets.VBox([choice, view])
+    return widgets.VBox([picker, view])
 
 
 def misclassification_browser(report: EvaluationReport) -> widgets.Widget:
@@ -88,7 +75,7 @@ def misclassification_browser(report: EvaluationReport) -> widgets.Widget:
         i = wrong[slider.value]
         record = report.dataset.records[int(preds.indices[i])]
         true, top = names[int(preds.labels[i])], [names[j] for j in preds.topk_idx[i].tolist()]
-        fig = prediction_gallery([load_rgb(report.dataset.image_root / record.path)], [top],
+        fig = prediction_gallery([report.predictor.load(report.dataset.image_root / record.path)], [top],
                                  [preds.topk_prob[i].tolist()], [true], ncols=1)
         fig.suptitle(f"{slider.value + 1} of {len(wrong)}: {record.path}", fontsize=9)
         _show(view, fig)
@@ -98,19 +85,15 @@ def misclassification_browser(report: EvaluationReport) -> widgets.Widget:
     return widgets.VBox([slider, view])
 
 
-@torch.inference_mode()
-def classify_image(ckpt: Checkpoint, image: Image.Image, top_k: int = 5) -> pd.DataFrame:
+def classify_image(predictor: Predictor, image: Image.Image, top_k: int = 5) -> pd.DataFrame:
     """Top-``top_k`` characters of one picture: rank, character, confidence."""
-    device = next(ckpt.model.parameters()).device
-    batch = build_transform(ckpt.config.image_size, train=False)(image)[None].to(device)
-    with autocast(device):
-        logits = ckpt.model(batch)["logits"].float()
-    probs, idx = logits.softmax(-1)[0].topk(min(top_k, len(ckpt.class_names)))
-    return pd.DataFrame({"rank": range(1, len(idx) + 1), "character": [ckpt.class_names[i] for i in idx.tolist()],
-                         "confidence": probs.cpu().tolist()})
+    result = predictor.predict([image], top_k)
+    return pd.DataFrame({"rank": range(1, len(result.names[0]) + 1), "character": result.names[0],
+                         "confidence": result.topk_prob[0].tolist()})
 
 
-def classify_upload(ckpt: Checkpoint, name: str, content: bytes, top_k: int = 5) -> tuple[Image.Image, pd.DataFrame]:
+def classify_upload(predictor: Predictor, name: str, content: bytes, top_k: int = 5
+                    ) -> tuple[Image.Image, pd.DataFrame]:
     """Read uploaded bytes as a picture (with the same checks as files on disk) and classify it.
 
     Raises :class:`ImageLoadError` naming the upload when it is not a readable image.
@@ -118,20 +101,20 @@ def classify_upload(ckpt: Checkpoint, name: str, content: bytes, top_k: int = 5)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / Path(name).name
         path.write_bytes(content)
-        image = load_rgb(path)
-    return image, classify_image(ckpt, image, top_k)
+        image = load_rgb(path, draft_size=predictor.decode_size)
+    return image, classify_image(predictor, image, top_k)
 
 
-def upload_classifier(ckpt: Checkpoint, top_k: int = 5) -> widgets.Widget:
+def upload_classifier(predictor: Predictor, top_k: int = 5) -> widgets.Widget:
     """Upload a picture, see its top-``top_k`` characters with confidences (05_inference)."""
     upload = widgets.FileUpload(accept="image/*", multiple=False, description="image")
-    status = widgets.Label(f"Upload a picture to classify it with {ckpt.config.model_name}.")
+    status = widgets.Label(f"Upload a picture to classify it with {predictor.spec.model_name}.")
     view = _view()
 
     def on_upload(change: dict) -> None:
         for item in change["new"]:
             try:
-                image, table = classify_upload(ckpt, item["name"], bytes(item["content"]), top_k)
+                image, table = classify_upload(predictor, item["name"], bytes(item["content"]), top_k)
             except ImageLoadError as err:
                 status.value = str(err)
                 continue

@@ -6,9 +6,9 @@ import importlib
 from pathlib import Path
 from typing import Any
 
-from .config.base import ConfigBase, load_yaml
 from .errors import AnimesionError
 from .paths import project_root, resolve_path
+from .strict import Strict, load_yaml
 
 # notebook name → "module:Class" of its config (imported lazily so this table stays cheap)
 NOTEBOOK_CONFIGS: dict[str, str] = {
@@ -44,7 +44,7 @@ def notebook_for_parameters(path: str | Path) -> str:
     )
 
 
-def notebook_config(name: str) -> type[ConfigBase]:
+def notebook_config(name: str) -> type[Strict]:
     """The config class whose fields are the ``parameters`` cell of notebook ``name``."""
     if name not in NOTEBOOK_CONFIGS:
         raise AnimesionError(f"Unknown notebook '{name}'; choose one of: {', '.join(NOTEBOOK_CONFIGS)}.")
@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     except AnimesionError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    except Exception as err:  # noqa: BLE001 - papermill's execution error: its last line is the cause
+    except Exception as err:  # papermill's execution error: its last line is the cause
         print(f"error: {str(err).strip().splitlines()[-1]}", file=sys.stderr)
         return 1
     print(f"executed notebook: {out}")

@@ -9,9 +9,9 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader
 
-from animesion.config.train import TrainConfig
-from animesion.models import create_model
-from animesion.performance import auto_workers, autocast, prepare_model
+from animesion.models.factory import create_model
+from animesion.models.spec import ModelSpec
+from animesion.performance import auto_workers, autocast, prepare_model, suggested_mixed_precision
 
 from .data_bench import CACHE_SIDE, package_loader
 from .jpegs import JpegSet, resized_copies
@@ -34,7 +34,7 @@ class TrainingEpoch:
     def step(self, batch: dict) -> int:
         images = batch["image"].to(self.device, non_blocking=True)
         labels = batch["label"].to(self.device, non_blocking=True)
-        with autocast(self.device) if self.amp else nullcontext():
+        with autocast(self.device, suggested_mixed_precision(self.device)) if self.amp else nullcontext():
             loss = F.cross_entropy(self.model(images)["logits"].float(), labels)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -57,7 +57,7 @@ def run(images: JpegSet, device: torch.device, count: int, rounds: int) -> Secti
     cache = resized_copies(subset, CACHE_SIDE, f"cache{CACHE_SIDE}")
     workers = auto_workers(device_type=device.type)
     torch.manual_seed(0)
-    base = create_model(TrainConfig(model_name=MODEL, image_size=IMAGE_SIZE), images.num_classes)
+    base = create_model(ModelSpec(model_name=MODEL, num_classes=images.num_classes, image_size=IMAGE_SIZE))
     naive_model = to_reference(base).to(device)
     fast_model = prepare_model(base.to(device))
     candidates = {

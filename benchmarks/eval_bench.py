@@ -7,10 +7,10 @@ from collections.abc import Callable
 
 import torch
 
-from animesion.config.train import TrainConfig
 from animesion.evaluation.metrics import confused_pairs, per_class_accuracy, summary
-from animesion.evaluation.predict import Predictions
-from animesion.models import create_model
+from animesion.models.factory import create_model
+from animesion.models.spec import ModelSpec
+from animesion.prediction.predictions import Predictions
 
 from .report import Section, Table, ratio
 from .timing import Work, interleaved_rates
@@ -60,7 +60,7 @@ def run(device: torch.device, rounds: int) -> Section:
         "confusions_loop": repeated(loop_confusions), "confusions": repeated(confused_pairs),
         "summary": repeated(lambda preds, names: summary(preds)),
     }, rounds, device, warmup=1)
-    model = create_model(TrainConfig(model_name="shallow", image_size=128), NUM_CLASSES).eval().to(device)
+    model = create_model(ModelSpec(model_name="shallow", num_classes=NUM_CLASSES, image_size=128)).eval().to(device)
     images = torch.randn(64, 3, 128, 128, device=device)
     with torch.inference_mode():
         forward = interleaved_rates({"forward": lambda: len(model(images)["logits"])}, rounds, device, warmup=1)

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import torch
 
-from animesion.config.train import TrainConfig
-from animesion.inference import predict_folder
-from animesion.inference.fast import FAST_PATHS, make_fast
-from animesion.models import create_model
-from animesion.training.checkpoint import Checkpoint, load_checkpoint
+from animesion.models.checkpoint import load_checkpoint
+from animesion.models.factory import create_model
+from animesion.models.spec import ModelSpec
+from animesion.prediction.fast import FAST_PATHS, make_fast
+from animesion.prediction.files import predict_folder
+from animesion.prediction.predictor import Predictor
 
 from .jpegs import JpegSet, work_dir
 from .reference import classify_one_at_a_time, to_reference
@@ -40,27 +41,25 @@ def image_folder(images: JpegSet, name: str) -> tuple[Path, list[Path]]:
     return folder, files
 
 
-def random_checkpoint(model_name: str, num_classes: int) -> Checkpoint:
-    """A checkpoint with freshly initialised weights (seed 0), for speed measurements."""
+def random_predictor(model_name: str, num_classes: int, device: torch.device) -> Predictor:
+    """A predictor with freshly initialised weights (seed 0), for speed measurements."""
     torch.manual_seed(0)
-    config = TrainConfig(model_name=model_name, image_size=IMAGE_SIZE)
-    model = create_model(config, num_classes).eval()
-    return Checkpoint(model, config, [f"class_{i}" for i in range(num_classes)])
+    spec = ModelSpec(model_name=model_name, num_classes=num_classes, image_size=IMAGE_SIZE)
+    return Predictor(create_model(spec), spec, [f"class_{i}" for i in range(num_classes)], device=device)
 
 
-def top1(ckpt: Checkpoint, folder: Path) -> list[str]:
-    table = predict_folder(ckpt, folder, batch_size=BATCH_SIZE, top_k=1, progress=False).table
+def top1(predictor: Predictor, folder: Path) -> list[str]:
+    table = predict_folder(predictor, folder, batch_size=BATCH_SIZE, top_k=1, progress=False).table
     return table.sort_values("file")["top1"].tolist()
 
 
-def measure(ckpt: Checkpoint, folder: Path, files: list[Path], rounds: int, device: torch.device) -> dict:
+def measure(predictor: Predictor, folder: Path, files: list[Path], rounds: int, device: torch.device) -> dict:
     """Images/s of the naive loop, batched fp32 and each fast path; conversion times; top-1 agreement."""
-    ckpt = Checkpoint(ckpt.model.to(device), ckpt.config, ckpt.class_names, ckpt.vocab, ckpt.info, ckpt.path)
-    naive_model = to_reference(ckpt.model).eval()
-    fast, setup = {"batched": ckpt}, {}
+    naive_model = to_reference(predictor.model).eval()
+    fast, setup = {"batched": predictor}, {}
     for name in FAST_PATHS.names():
         start = time.perf_counter()
-        fast[name] = make_fast(ckpt, name)
+        fast[name] = make_fast(predictor, name)
         setup[name] = time.perf_counter() - start
     predicted: dict[str, list[str]] = {}  # top-1 class of every file, from each candidate's last pass
 
@@ -85,7 +84,8 @@ def run(images: JpegSet, device: torch.device, models: list[str], count: int, ro
     """The inference table and its targets (batched ≥ 5× the loop; a fast path ≥ 1.5× fp32 at ≥ 99% agreement)."""
     subset = images.head(count)
     folder, files = image_folder(subset, "infer")
-    ckpts = [load_checkpoint(checkpoint)] if checkpoint else [random_checkpoint(m, images.num_classes) for m in models]
+    predictors = ([Predictor.from_checkpoint(load_checkpoint(checkpoint), device)] if checkpoint else
+                  [random_predictor(m, images.num_classes, device) for m in models])
     paths = FAST_PATHS.names()
     table = Table(
         f"Classifying a folder of {len(files)} JPEGs at {IMAGE_SIZE} px ({images.source})",
@@ -93,15 +93,15 @@ def run(images: JpegSet, device: torch.device, models: list[str], count: int, ro
          *[f"{p} img/s" for p in paths], *[f"{p} vs fp32 (agreement)" for p in paths]],
     )
     section = Section("Folder inference", [table])
-    for ckpt in ckpts:
-        m = measure(ckpt, folder, files, rounds, device)
+    for predictor in predictors:
+        m = measure(predictor, folder, files, rounds, device)
         naive, batched = m["rates"]["naive"].best, m["rates"]["batched"].best
         table.rows.append([
-            ckpt.config.model_name, f"{naive:.1f}", f"{batched:.1f}", ratio(batched, naive),
+            predictor.spec.model_name, f"{naive:.1f}", f"{batched:.1f}", ratio(batched, naive),
             *[f"{m['rates'][p].best:.1f}" for p in paths],
             *[f"{ratio(m['rates'][p].best, batched)} ({m['agreement'][p]:.1%})" for p in paths],
         ])
-        name = ckpt.config.model_name
+        name = predictor.spec.model_name
         section.targets.append(Target(f"{name}: batched folder inference vs one at a time", ratio(batched, naive),
                                       "≥ 5×", batched >= 5 * naive))
         best = max(paths, key=lambda p: (m["agreement"][p] >= 0.99, m["rates"][p].best))
@@ -117,7 +117,7 @@ def run(images: JpegSet, device: torch.device, models: list[str], count: int, ro
         "pessimistic bound; pass `--checkpoint` to measure a trained model.",
         "One at a time: full decode, explicit attention (ViTs), one forward pass per image (the original loop). "
         "Batched: `predict_folder` with batches of 32 (fp32; worker processes decode the next batches when there "
-        "is more than one, CNNs run channels-last). Fast paths: `make_fast(ckpt, path)` then `predict_folder`; "
+        "is more than one, CNNs run channels-last). Fast paths: `make_fast(predictor, path)` then `predict_folder`; "
         "agreement = share of images whose top-1 matches batched fp32.",
     ]
     return section

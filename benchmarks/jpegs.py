@@ -13,13 +13,12 @@ from pathlib import Path
 from PIL import Image
 from tqdm.auto import tqdm
 
-from animesion.config.synthetic import SyntheticConfig
 from animesion.data.images import is_image_file
-from animesion.data.synthetic import ensure_synthetic
+from animesion.data.synthetic import SyntheticConfig, ensure_synthetic
 from animesion.paths import resolve_path
 
 # A synthetic stand-in for a real set: 20 characters × 16 pictures of 256 px.
-SYNTHETIC_256 = SyntheticConfig(no_classes=20, images_per_class=16, image_size=256, seed=0)
+SYNTHETIC_256 = SyntheticConfig(no_classes=20, images_per_class=16, picture_size=256, seed=0)
 
 
 @dataclass

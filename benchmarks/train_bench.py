@@ -9,9 +9,15 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from animesion.config.train import TrainConfig
-from animesion.models import create_model
-from animesion.performance import amp_settings, autocast, prepare_model, uses_fused_attention
+from animesion.models.factory import create_model
+from animesion.models.spec import ModelSpec
+from animesion.performance import (
+    amp_settings,
+    autocast,
+    prepare_model,
+    suggested_mixed_precision,
+    uses_fused_attention,
+)
 
 from .reference import to_reference
 from .report import Section, Table, Target, mib, ratio
@@ -31,7 +37,7 @@ def train_step(model: nn.Module, batch_size: int, device: torch.device, amp: boo
     scaler = torch.amp.GradScaler(device.type, enabled=amp and amp_settings(device).grad_scaler)
 
     def work() -> int:
-        with autocast(device) if amp else nullcontext():
+        with autocast(device, suggested_mixed_precision(device)) if amp else nullcontext():
             loss = F.cross_entropy(model(images)["logits"].float(), labels)
         optimizer.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
@@ -53,7 +59,7 @@ def measure_model(name: str, device: torch.device, rounds: int, compile: bool) -
     """Reference and fast training steps of ``name``: images/s, memory above the weights, FLOPs."""
     batch = CUDA_BATCH_SIZE if device.type == "cuda" else BATCH_SIZES[name]
     torch.manual_seed(0)
-    base = create_model(TrainConfig(model_name=name, image_size=IMAGE_SIZE), NUM_CLASSES)
+    base = create_model(ModelSpec(model_name=name, num_classes=NUM_CLASSES, image_size=IMAGE_SIZE))
     reference = to_reference(base).to(device)
     fast = prepare_model(base.to(device), compile=compile)
     works, memory = {}, {}

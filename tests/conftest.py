@@ -15,11 +15,10 @@ os.environ["ANIMESION_OFFLINE"] = "1"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from animesion.config.synthetic import SyntheticConfig  # noqa: E402
 from animesion.config.train import TrainConfig  # noqa: E402
-from animesion.data.synthetic import generate_synthetic  # noqa: E402
+from animesion.data.synthetic import SyntheticConfig, generate_synthetic  # noqa: E402
 
-TINY_SYNTHETIC = SyntheticConfig(no_classes=6, images_per_class=12, image_size=48, seed=3)
+TINY_SYNTHETIC = SyntheticConfig(no_classes=6, images_per_class=12, picture_size=48, seed=3)
 
 
 def tiny_train_config(dataset_path: Path, results_dir: Path, **overrides) -> TrainConfig:

@@ -13,8 +13,8 @@ from animesion.attention import find_vit_checkpoint, pick_images
 from animesion.config.attention import QUICKSTART_VIT, AttentionConfig
 from animesion.config.train import TrainConfig
 from animesion.errors import CheckpointError, ConfigError
+from animesion.models.checkpoint import load_checkpoint
 from animesion.paths import resolve_path
-from animesion.training import load_checkpoint
 from animesion.workbook import notebook_path, run_notebook
 
 

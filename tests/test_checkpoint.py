@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 import torch
 
+from animesion.atomic import atomic_write
 from animesion.errors import CheckpointError
-from animesion.training import load_checkpoint, train
-from animesion.training.atomic import atomic_write
+from animesion.models.checkpoint import load_checkpoint
+from animesion.training import train
 from animesion.training.resume import load_state, newest_state
 from animesion.training.run_dir import RunDir
 from conftest import tiny_train_config

@@ -9,7 +9,6 @@ from PIL import Image
 
 from animesion.config.explore import ExploreConfig
 from animesion.data.animation import write_split_animation
-from animesion.data.browser import class_browser, class_gallery
 from animesion.data.records import Record
 from animesion.data.stats import (
     class_counts,
@@ -21,7 +20,8 @@ from animesion.data.stats import (
     tags_per_image,
 )
 from animesion.errors import DataError
-from animesion.exploration import batch_grid, explore, save_exploration
+from animesion.exploration import batch_grid, class_gallery, explore, save_exploration
+from animesion.widgets import class_browser
 
 NAMES = ["a", "b", "c", "d"]
 
@@ -73,7 +73,7 @@ def test_animation_has_one_frame_per_batch_and_skips_bad_files(tmp_path):
 
 def test_explore_stats_partial_browser_and_saving(tiny_dataset, tmp_path):
     config = ExploreConfig(dataset_path=str(tiny_dataset), results_dir=str(tmp_path), batch_size=8,
-                           image_size=32, stats_partial=True, split="val")
+                           thumbnail_size=32, stats_partial=True, split="val")
     exploration = explore(config)
     assert exploration.summary["images"] == len(exploration.data.splits["val"])
     assert exploration.tag_lists is not None and exploration.tag_counts.index[0] == "1girl"

@@ -12,9 +12,9 @@ from PIL import Image
 from animesion.config.make_dataset import MakeDatasetConfig
 from animesion.data.dataset import load_dataset
 from animesion.data.images import load_rgb
-from animesion.data.maker import make_dataset
 from animesion.data.splitting import split_sizes
 from animesion.errors import DataError
+from animesion.make_dataset import make_dataset
 
 CLASSES = {"asuka": (200, 40, 40), "rei": (60, 90, 200), "misato": (90, 40, 120)}
 BAD = {"asuka/corrupt.jpg", "rei/truncated.png", "misato/notes.txt"}
@@ -129,7 +129,7 @@ def test_refuses_to_overwrite_foreign_files_or_nest_in_the_input(tree, tmp_path)
 
 def test_synthetic_source_draws_the_set(tmp_path):
     config = MakeDatasetConfig(source="synthetic", dataset_path=str(tmp_path / "syn"), no_classes=4,
-                               images_per_class=10, image_size=32)
+                               images_per_class=10, picture_size=32)
     made = make_dataset(config, progress=False)
     assert made.dataset_name == "synthetic" and len(made.class_names) == 4
     assert made.summary().loc["total", "images"] == 40 and made.skipped.empty

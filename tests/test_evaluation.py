@@ -8,8 +8,8 @@ import torch
 from animesion.config.evaluate import EvaluateConfig
 from animesion.errors import CheckpointError
 from animesion.evaluation.metrics import confused_pairs, per_class_accuracy, summary
-from animesion.evaluation.predict import Predictions
 from animesion.evaluation.report import evaluate_checkpoint, misclassified, save_report
+from animesion.prediction.predictions import Predictions
 
 
 def _preds(labels, top1):

@@ -1,24 +1,27 @@
-"""Folder inference: batched top-k, bad files reported by name while the rest goes on."""
+"""Folder inference: batched top-k, bad files reported by name while the rest goes on; 05 in one call."""
 
 from __future__ import annotations
-
-import dataclasses
 
 import numpy as np
 import torch
 
-from animesion.inference import make_sample_images, predict_folder
+from animesion.config.inference import InferenceConfig
 from animesion.inference.annotate import write_results
-from animesion.training import load_checkpoint
+from animesion.inference.run import run_inference
+from animesion.inference.samples import make_sample_images
+from animesion.models.checkpoint import load_checkpoint
+from animesion.prediction.files import predict_folder
+from animesion.prediction.predictor import Predictor
 
 
 def test_folder_with_bad_files(tiny_run, tmp_path):
     folder = make_sample_images(tmp_path / "imgs", count=5)
     (folder / "sub").mkdir()
     (folder / "sub" / "empty.png").write_bytes(b"")
-    ckpt = load_checkpoint(tiny_run.best_checkpoint)
-    result = predict_folder(ckpt, folder, batch_size=2, top_k=3, keep_images=2, progress=False)
-    assert len(result.table) == 5
+    predictor = Predictor.from_checkpoint(load_checkpoint(tiny_run.best_checkpoint))
+    result = predict_folder(predictor, folder, batch_size=2, top_k=3, keep_images=2, progress=False)
+    assert len(result.table) == 5 and result.embeddings.shape == (5, 512)
+    assert torch.allclose(result.embeddings.norm(dim=1), torch.ones(5))
     assert sorted(p.rsplit("/", 1)[-1] for p in result.failures["file"]) == ["README.txt", "broken.jpg", "empty.png"]
     probs = result.table[["top1_prob", "top2_prob", "top3_prob"]].to_numpy()
     assert (probs[:, 0] >= probs[:, 1]).all() and (probs.sum(axis=1) <= 1 + 1e-6).all()
@@ -30,11 +33,12 @@ def test_folder_with_bad_files(tiny_run, tmp_path):
 def test_loader_workers_and_channels_last_keep_the_predictions(tiny_run, tmp_path):
     folder = make_sample_images(tmp_path / "imgs", count=5)
     ckpt = load_checkpoint(tiny_run.best_checkpoint)
-    plain = load_checkpoint(tiny_run.best_checkpoint)
-    plain = dataclasses.replace(plain, config=plain.config.replace(channels_last=False))
+    fast = Predictor.from_checkpoint(ckpt)
+    plain = Predictor(load_checkpoint(tiny_run.best_checkpoint).model, ckpt.spec, ckpt.class_names,
+                      channels_last=False)
     in_process = predict_folder(plain, folder, batch_size=2, top_k=3, progress=False, workers=0)
-    with_worker = predict_folder(ckpt, folder, batch_size=2, top_k=3, progress=False, workers=1)
-    assert ckpt.model.features[0].weight.is_contiguous(memory_format=torch.channels_last)  # shallow is a CNN
+    with_worker = predict_folder(fast, folder, batch_size=2, top_k=3, progress=False, workers=1)
+    assert fast.model.features[0].weight.is_contiguous(memory_format=torch.channels_last)  # shallow is a CNN
     assert plain.model.features[0].weight.is_contiguous()
     assert with_worker.failures.equals(in_process.failures) and len(with_worker.failures) == 2
     names = ["file", "top1", "top2", "top3"]
@@ -42,3 +46,15 @@ def test_loader_workers_and_channels_last_keep_the_predictions(tiny_run, tmp_pat
     # channels-last sums in another order: the probabilities agree to the last bits of fp32
     np.testing.assert_allclose(with_worker.table.filter(like="_prob"), in_process.table.filter(like="_prob"),
                                rtol=0, atol=1e-6)
+
+
+def test_run_inference_writes_everything_05_shows(tiny_run, tmp_path):
+    folder = make_sample_images(tmp_path / "imgs", count=3)
+    config = InferenceConfig(checkpoint_path=str(tiny_run.best_checkpoint), test_path=str(folder),
+                             results_dir=str(tmp_path / "out"), max_display=2)
+    run = run_inference(config, progress=False)
+    assert run.folder == folder and len(run.result.table) == 3 and len(run.result.images) == 2
+    assert run.out_dir == tmp_path / "out" / "inference" and run.parity is None
+    for name in ("predictions.csv", "failures.csv", "gallery.png"):
+        assert (run.out_dir / name).is_file()
+    assert not list(run.out_dir.rglob("*.tmp"))  # every file was written atomically

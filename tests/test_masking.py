@@ -7,19 +7,12 @@ import math
 import pytest
 import torch
 
-from animesion.config.train import MASK_SCHEDULES as SCHEDULE_CHOICES
-from animesion.config.train import MASKING_BEHAVIORS as BEHAVIOR_CHOICES
 from animesion.config.train import TrainConfig
+from animesion.data.mask_schedules import MASK_SCHEDULES, MASKING_BEHAVIORS, ScheduleSteps
+from animesion.data.masking import TagMasker, mask_tokens
 from animesion.errors import ConfigError
+from animesion.training.figures import mask_schedule_curve
 from animesion.training.losses import token_cross_entropy
-from animesion.training.masking import (
-    MASK_SCHEDULES,
-    MASKING_BEHAVIORS,
-    ScheduleSteps,
-    TagMasker,
-    mask_schedule_curve,
-    mask_tokens,
-)
 
 PAD, MASK, CLS, SEP, UNK = range(5)
 SPECIAL = {PAD, MASK, CLS, SEP, UNK}
@@ -39,9 +32,13 @@ def at_step(schedule: str, step: int, seed: int = 0):
     return m(TOKENS, generator=torch.Generator().manual_seed(seed))
 
 
-def test_registries_match_the_config_choices():
-    assert MASK_SCHEDULES.names() == list(SCHEDULE_CHOICES)
-    assert MASKING_BEHAVIORS.names() == list(BEHAVIOR_CHOICES)
+def test_the_config_choices_are_the_registries():
+    for name in MASK_SCHEDULES.names():
+        assert TrainConfig(model_name="Ti_16", multimodal=True, mask_schedule=name).mask_schedule == name
+    for name in MASKING_BEHAVIORS.names():
+        assert TrainConfig(masking_behavior=name).masking_behavior == name
+    with pytest.raises(ConfigError, match="choose one of: bert, full, sigmoid"):
+        TrainConfig(model_name="Ti_16", multimodal=True, mask_schedule="linear")
     assert (STEPS.total, STEPS.warmup, STEPS.cooldown) == (100, 10, 50)
 
 
@@ -114,13 +111,15 @@ def test_unknown_behavior_fails_at_once():
 
 
 def test_schedule_curve_and_config_checks():
-    config = TrainConfig(multimodal=True, mask_schedule="sigmoid", mask_wu_percent=0.2, mask_cd_percent=0.3)
+    config = TrainConfig(model_name="Ti_16", multimodal=True, mask_schedule="sigmoid", mask_wu_percent=0.2,
+                         mask_cd_percent=0.3)
     curve = mask_schedule_curve(config, 10)
     assert curve["masked"].tolist()[:3] == [0.0, 0.0, 0.0] and curve["masked"].tolist()[7:] == [1.0] * 4
     with pytest.raises(ConfigError, match="multimodal=True"):
         TrainConfig(mask_schedule="full")
     with pytest.raises(ConfigError, match="must not exceed 1"):
-        TrainConfig(multimodal=True, mask_schedule="sigmoid", mask_wu_percent=0.6, mask_cd_percent=0.5)
+        TrainConfig(model_name="Ti_16", multimodal=True, mask_schedule="sigmoid", mask_wu_percent=0.6,
+                    mask_cd_percent=0.5)
 
 
 def test_token_loss_is_the_mean_over_masked_positions():

@@ -17,7 +17,7 @@ from safetensors.torch import save_file
 from torch import Tensor, nn
 
 from animesion.config.train import TrainConfig
-from animesion.models import create_model
+from animesion.models.factory import create_model
 from animesion.models.original import convert_original, is_original_state_dict
 from animesion.training.weights import load_initial_weights
 
@@ -135,7 +135,7 @@ def test_original_checkpoint_gives_the_same_logits(ifa, tmp_path):
     path = tmp_path / "original.ckpt"
     torch.save(state, path)
     config = TrainConfig(model_name="Ti_16", image_size=IMAGE, interm_features_fc=ifa, checkpoint_path=str(path))
-    ours = create_model(config, CLASSES).eval()
+    ours = create_model(config.model_spec(CLASSES)).eval()
     report = load_initial_weights(ours, config)
     assert report.kind == "original Animesion checkpoint"
     assert not report.missing and not report.unexpected and not report.reset
@@ -163,8 +163,8 @@ def test_original_pretrained_file_loads_as_pretrained_path(tmp_path):
     _randomise(trunk)
     path = tmp_path / "Ti_16.safetensors"
     save_file({k: v.contiguous() for k, v in trunk.state_dict().items()}, str(path))
-    model = create_model(TrainConfig(model_name="Ti_16", image_size=IMAGE, pretrained=True, pretrained_path=str(path)),
-                         CLASSES)
+    config = TrainConfig(model_name="Ti_16", image_size=IMAGE, pretrained=True, pretrained_path=str(path))
+    model = create_model(config.model_spec(CLASSES))
     assert torch.equal(model.vit.blocks[5].norm2.weight, trunk.transformer.blocks[5].norm2.weight)
     assert torch.equal(model.vit.cls_token, trunk.class_token)
 
@@ -175,6 +175,6 @@ def test_unknown_original_keys_are_reported(tmp_path):
     path = tmp_path / "with_extra.pth"
     torch.save(state, path)
     config = TrainConfig(model_name="Ti_16", image_size=IMAGE, checkpoint_path=str(path))
-    report = load_initial_weights(create_model(config, CLASSES), config)
+    report = load_initial_weights(create_model(config.model_spec(CLASSES)), config)
     assert report.unexpected == ["model.pre_logits.weight"]
     assert "have no place in the model and were ignored: model.pre_logits.weight" in str(report)

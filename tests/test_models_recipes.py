@@ -13,9 +13,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from animesion.config.base import load_yaml
 from animesion.config.train import TrainConfig
 from animesion.paths import project_root
+from animesion.strict import load_yaml
 from animesion.training import train
 from animesion.workbook import run_notebook
 

@@ -8,20 +8,20 @@ from torch import nn
 
 from animesion.config.train import TrainConfig
 from animesion.data.dataset import ImageDataset, load_dataset
+from animesion.data.masking import mask_tokens
 from animesion.data.tag_tokens import TaggedImages
 from animesion.data.tokenization import build_tokenizer, restore_tokenizer
 from animesion.data.transforms import build_transform
-from animesion.models import create_model
+from animesion.models.checkpoint import load_checkpoint, save_checkpoint
+from animesion.models.factory import create_model
 from animesion.models.multimodal import MultimodalViT
-from animesion.training.checkpoint import load_checkpoint, save_checkpoint
-from animesion.training.masking import mask_tokens
 
 VOCAB, CLASSES, LEN = 30, 5, 10
 
 
 def vilt(**overrides) -> MultimodalViT:
     values = dict(model_name="Ti_16", image_size=32, multimodal=True, mask_schedule="full", max_text_seq_len=LEN)
-    return create_model(TrainConfig(**{**values, **overrides}), CLASSES, VOCAB)
+    return create_model(TrainConfig(**{**values, **overrides}).model_spec(CLASSES, VOCAB))
 
 
 @pytest.fixture(scope="module")
@@ -84,9 +84,10 @@ def test_checkpoint_restores_model_and_tokenizer(tagged, tmp_path, name):
     tok = build_tokenizer(name, tagged, max_len=LEN)
     config = TrainConfig(model_name="Ti_16", image_size=32, multimodal=True, mask_schedule="full",
                          max_text_seq_len=LEN, tokenizer=name)
-    model = create_model(config, tagged.num_classes, tok.vocab_size)
+    model = create_model(config.model_spec(tagged.num_classes, tok.vocab_size))
     model.use_tokenizer(tok)
-    path = save_checkpoint(tmp_path / "m.safetensors", model, config, tagged.class_names, tagged.vocab, tokenizer=tok)
+    path = save_checkpoint(tmp_path / "m.safetensors", model, config.model_spec(tagged.num_classes, tok.vocab_size),
+                           tagged.class_names, config.to_dict(), tagged.vocab, tokenizer=tok)
     ckpt = load_checkpoint(path)
     assert type(ckpt.tokenizer) is type(tok) and ckpt.tokenizer.vocab_size == tok.vocab_size
     tags = list(tagged.splits["test"][0].tags)

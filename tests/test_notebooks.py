@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from animesion.config.base import load_yaml
+from animesion.strict import load_yaml
 from animesion.workbook import NOTEBOOK_CONFIGS, notebook_config, notebook_for_parameters, run_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,6 +61,7 @@ def test_parameter_files_are_valid_command_lines(path):
     config.from_dict(load_yaml(path))
 
 
+@pytest.mark.notebook
 def test_train_evaluate_infer_headless(tiny_dataset, tmp_path):
     results = tmp_path / "outputs"
     run_notebook("03_train", {"dataset_path": str(tiny_dataset), "results_dir": str(results), "image_size": 32,
@@ -95,6 +96,7 @@ def test_bad_parameter_stops_with_one_sentence(tmp_path):
         run_notebook("03_train", {"epochs": 3}, output=tmp_path / "x.ipynb", progress=False)
 
 
+@pytest.mark.notebook
 def test_error_in_notebook_is_one_sentence(tmp_path):
     """A missing dataset_path for a real dataset: the cell's error output is one line, no stack trace."""
     from papermill.exceptions import PapermillExecutionError
@@ -112,3 +114,12 @@ def test_workbook_cli_prints_one_sentence(capsys):
     assert main(["03_train", "-p", "model_name", "foo"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "model_name='foo' is not allowed" in err
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_parameters_cell_comments_are_the_help_texts(path):
+    """The help of each parameter is written once, in its dataclass: the cell's comments and ``--help`` show it."""
+    nb = nbformat.read(path, as_version=4)
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    comments = {line.split(" = ", 1)[0]: line.split("  # ", 1)[1] for line in cell.source.splitlines()}
+    assert comments == notebook_config(path.stem).help()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import csv
 import json
 from pathlib import Path
@@ -11,10 +10,7 @@ import nbformat
 import pytest
 
 from animesion.data.demo_tree import make_demo_tree
-from animesion.paths import project_root
-from animesion.workbook import notebook_config, notebook_path, run_notebook
-
-NOTEBOOKS = {"01_data_exploration": "explore_", "02_make_dataset": "make_dataset_"}
+from animesion.workbook import run_notebook
 
 
 def _errors(path: Path) -> list[str]:
@@ -23,26 +19,9 @@ def _errors(path: Path) -> list[str]:
             if o.get("output_type") == "error"]
 
 
-@pytest.mark.parametrize("name", NOTEBOOKS)
-def test_parameters_cell_matches_the_config(name):
-    nb = nbformat.read(notebook_path(name), as_version=4)
-    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
-    values = {node.targets[0].id: ast.literal_eval(node.value) for node in ast.parse(cell.source).body}
-    assert values == notebook_config(name).defaults()
-    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")  # committed without outputs
-
-
-@pytest.mark.parametrize("name, prefix", NOTEBOOKS.items())
-def test_parameter_files_validate(name, prefix):
-    files = sorted((project_root() / "parameters").glob(f"{prefix}*.yaml"))
-    assert files
-    for path in files:
-        notebook_config(name).from_yaml(path)
-
-
 @pytest.mark.notebook
 def test_make_dataset_then_explore_it(tmp_path):
-    tree = make_demo_tree(tmp_path / "tree", no_classes=3, images_per_class=8, image_size=32)
+    tree = make_demo_tree(tmp_path / "tree", no_classes=3, images_per_class=8, picture_size=32)
     made = tmp_path / "made"
     out = run_notebook("02_make_dataset", {"input_path": str(tree), "dataset_path": str(made),
                                            "min_images_per_class": 5, "max_display": 4},
@@ -58,7 +37,7 @@ def test_make_dataset_then_explore_it(tmp_path):
 
     results = tmp_path / "exploration"
     out = run_notebook("01_data_exploration", {"dataset_name": "danbooruFaces", "dataset_path": str(made),
-                                               "results_dir": str(results), "batch_size": 8, "image_size": 32,
+                                               "results_dir": str(results), "batch_size": 8, "thumbnail_size": 32,
                                                "data_vis_full": True, "browser_images": 4},
                        output=tmp_path / "01.ipynb", progress=False)
     assert _errors(out) == []

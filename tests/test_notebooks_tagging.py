@@ -13,7 +13,7 @@ from animesion.workbook import run_notebook
 
 
 @pytest.mark.notebook
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", MODES.names())
 def test_inference_notebook_in_every_mode(tiny_vilt_run, tiny_dataset, tmp_path, mode):
     results = tmp_path / "outputs"
     params = {"checkpoint_path": str(tiny_vilt_run[1].best_checkpoint), "mode": mode, "results_dir": str(results),

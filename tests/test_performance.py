@@ -12,8 +12,7 @@ from animesion.config.evaluate import EvaluateConfig
 from animesion.config.train import TrainConfig
 from animesion.errors import ConfigError
 from animesion.evaluation.metrics import confused_pairs
-from animesion.evaluation.predict import Predictions
-from animesion.models import create_model
+from animesion.models.factory import create_model
 from animesion.performance import (
     amp_settings,
     auto_workers,
@@ -22,6 +21,7 @@ from animesion.performance import (
     resolve_workers,
     uses_fused_attention,
 )
+from animesion.prediction.predictions import Predictions
 from benchmarks.reference import ReferenceAttention, to_reference
 from benchmarks.timing import PeakMemory, interleaved_rates
 from conftest import tiny_train_config
@@ -50,8 +50,8 @@ def _train_step(model, images, labels):
 def test_channels_last_gives_the_same_outputs_and_gradients():
     torch.manual_seed(0)
     config = TrainConfig(model_name="resnet18", image_size=64)
-    plain = create_model(config, 5)
-    fast = prepare_model(create_model(config, 5))
+    plain = create_model(config.model_spec(5))
+    fast = prepare_model(create_model(config.model_spec(5)))
     fast.load_state_dict(plain.state_dict())
     assert fast.net.conv1.weight.is_contiguous(memory_format=torch.channels_last)
     images, labels = torch.randn(6, 3, 64, 64), torch.tensor([0, 1, 2, 3, 4, 0])  # BatchNorm needs a few samples
@@ -64,8 +64,8 @@ def test_channels_last_gives_the_same_outputs_and_gradients():
 
 
 def test_prepare_model_converts_cnns_only():
-    vit = create_model(TrainConfig(model_name="Ti_16", image_size=32), 3)
-    assert not is_convolutional(vit) and is_convolutional(create_model(TrainConfig(model_name="shallow"), 3))
+    vit = create_model(TrainConfig(model_name="Ti_16", image_size=32).model_spec(3))
+    assert not is_convolutional(vit) and is_convolutional(create_model(TrainConfig(model_name="shallow").model_spec(3)))
     assert prepare_model(vit) is vit
     assert vit.vit.patch_embed.proj.weight.is_contiguous()  # left in the default layout
 
@@ -82,7 +82,7 @@ def test_amp_is_off_on_cpu():
 
 
 def test_vits_use_fused_attention_as_timm_decides():
-    vit = create_model(TrainConfig(model_name="Ti_16", image_size=32), 3)
+    vit = create_model(TrainConfig(model_name="Ti_16", image_size=32).model_spec(3))
     assert uses_fused_attention(vit) is use_fused_attn()
     assert uses_fused_attention(torchvision.models.resnet18()) is None
 
@@ -90,7 +90,7 @@ def test_vits_use_fused_attention_as_timm_decides():
 def test_reference_vit_computes_the_same_function():
     """The benchmark's naive reference (explicit attention, separate q/k/v) is the same model, only slower."""
     torch.manual_seed(0)
-    vit = create_model(TrainConfig(model_name="Ti_16", image_size=32), 4).eval()
+    vit = create_model(TrainConfig(model_name="Ti_16", image_size=32).model_spec(4)).eval()
     ref = to_reference(vit)
     assert all(isinstance(b.attn, ReferenceAttention) for b in ref.vit.blocks)
     images = torch.randn(3, 3, 32, 32)
@@ -155,7 +155,7 @@ def test_training_prepares_cnns_channels_last_with_the_same_losses(tiny_dataset,
     fast = trainer.train(tiny_train_config(tiny_dataset, tmp_path / "a", **tiny), progress=False)
     plain = trainer.train(tiny_train_config(tiny_dataset, tmp_path / "b", channels_last=False, **tiny), progress=False)
     assert worker_requests == [(-1, "cpu", 1)] * 2
-    assert layouts == [True, True, False, False]  # training model, then the best checkpoint for testing
+    assert layouts == [True, False]  # the training model (the Predictor of the test pass lays out its own copy)
     for key in ("train_loss", "val_loss"):
         assert fast.history[key].iloc[0] == pytest.approx(plain.history[key].iloc[0], abs=1e-5)
     assert fast.run_dir.name == plain.run_dir.name  # a speed setting does not start another run folder

@@ -7,61 +7,61 @@ import torch
 from torch import nn
 
 from animesion.config.inference import InferenceConfig
-from animesion.config.train import TrainConfig
 from animesion.errors import ConfigError
-from animesion.inference import make_sample_images, predict_folder
-from animesion.inference.fast import fast_path_names, make_fast
-from animesion.training import load_checkpoint
-from animesion.training.checkpoint import Checkpoint
+from animesion.inference.samples import make_sample_images
+from animesion.models.checkpoint import load_checkpoint
+from animesion.models.spec import ModelSpec
+from animesion.prediction.fast import fast_path_names, make_fast
+from animesion.prediction.files import predict_folder
+from animesion.prediction.predictor import Predictor
 
 
 @pytest.fixture(scope="module")
-def ckpt(tiny_run):
-    return load_checkpoint(tiny_run.best_checkpoint)
+def predictor(tiny_run):
+    return Predictor.from_checkpoint(load_checkpoint(tiny_run.best_checkpoint), "cpu")
 
 
 @pytest.fixture(scope="module")
-def images(ckpt):
+def images(predictor):
     torch.manual_seed(0)
-    size = ckpt.config.image_size
+    size = predictor.spec.image_size
     return torch.randn(16, 3, size, size)
 
 
 def test_fast_path_choices_are_validated():
     assert fast_path_names() == ["none", "int8", "onnx"]
     assert InferenceConfig().fast_path == "none"  # no accuracy trade unless asked
-    with pytest.raises(ConfigError, match="fast_path"):
+    assert InferenceConfig(fast_path="onnx").fast_path == "onnx"
+    with pytest.raises(ConfigError, match="fast_path='tensorrt' is not allowed; choose one of: none, int8, onnx"):
         InferenceConfig(fast_path="tensorrt")
 
 
-def test_none_is_the_checkpoint_itself(ckpt):
-    assert make_fast(ckpt, "none") is ckpt
+def test_none_is_the_predictor_itself(predictor):
+    assert make_fast(predictor, "none") is predictor
 
 
-def test_int8_quantises_linear_layers_and_keeps_predictions(ckpt, images):
-    fast = make_fast(ckpt, "int8")
-    assert isinstance(ckpt.model.classifier[1], nn.Linear)  # the original is untouched
+def test_int8_quantises_linear_layers_and_keeps_predictions(predictor, images):
+    fast = make_fast(predictor, "int8")
+    assert isinstance(predictor.model.classifier[1], nn.Linear)  # the original is untouched
     assert not any(type(m) is nn.Linear for m in fast.model.modules())
-    with torch.inference_mode():
-        ref, out = ckpt.model(images)["logits"], fast.model(images)["logits"]
+    ref, out = predictor.forward(images)["logits"], fast.forward(images)["logits"]
     assert out.shape == ref.shape
     assert torch.nn.functional.cosine_similarity(out, ref, dim=1).min() > 0.99
     assert (out.argmax(1) == ref.argmax(1)).float().mean() >= 0.9
 
 
-def test_onnx_runtime_matches_pytorch(ckpt, images, tmp_path):
-    fast = make_fast(ckpt, "onnx")
-    with torch.inference_mode():
-        torch.testing.assert_close(fast.model(images)["logits"], ckpt.model(images)["logits"], rtol=1e-3,
-                                   atol=1e-4)
+def test_onnx_runtime_matches_pytorch(predictor, images, tmp_path):
+    fast = make_fast(predictor, "onnx")
+    torch.testing.assert_close(fast.forward(images)["logits"], predictor.forward(images)["logits"], rtol=1e-3,
+                               atol=1e-4)
     folder = make_sample_images(tmp_path / "imgs", count=4)
-    plain = predict_folder(ckpt, folder, batch_size=3, top_k=2, progress=False)
+    plain = predict_folder(predictor, folder, batch_size=3, top_k=2, progress=False)
     quick = predict_folder(fast, folder, batch_size=3, top_k=2, progress=False)
     assert quick.table["top1"].tolist() == plain.table["top1"].tolist()
     assert quick.failures["file"].tolist() == plain.failures["file"].tolist()
 
 
 def test_vision_and_tags_checkpoints_are_refused():
-    ckpt = Checkpoint(nn.Identity(), TrainConfig(model_name="Ti_16", multimodal=True), ["a", "b"])
+    spec = ModelSpec(model_name="Ti_16", num_classes=2, image_size=32, multimodal=True, vocab_size=10)
     with pytest.raises(ConfigError, match="image-only"):
-        make_fast(ckpt, "onnx")
+        make_fast(Predictor(nn.Identity(), spec, ["a", "b"], device="cpu"), "onnx")

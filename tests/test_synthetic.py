@@ -7,8 +7,7 @@ from collections import Counter
 
 import pytest
 
-from animesion.config.synthetic import SyntheticConfig
-from animesion.data.synthetic import ensure_synthetic, generate_synthetic, read_manifest
+from animesion.data.synthetic import SyntheticConfig, ensure_synthetic, generate_synthetic, read_manifest
 from animesion.data.synthetic.characters import ATTRIBUTES, make_cast, min_pair_difference
 from animesion.data.vocab import SPECIAL_TOKENS, Vocabulary
 from animesion.errors import DataError
@@ -47,7 +46,7 @@ def test_layout_and_tags(tiny_dataset):
 
 
 def test_same_parameters_same_files(tmp_path):
-    spec = SyntheticConfig(no_classes=5, images_per_class=4, image_size=32, seed=7)
+    spec = SyntheticConfig(no_classes=5, images_per_class=4, picture_size=32, seed=7)
     a = generate_synthetic(tmp_path / "a", spec, progress=False)
     b = generate_synthetic(tmp_path / "b", spec, progress=False)
     files = sorted(p.relative_to(a) for p in (a / "faces").rglob("*.jpg"))
@@ -56,7 +55,7 @@ def test_same_parameters_same_files(tmp_path):
 
 def test_regenerated_only_when_parameters_change(tmp_path):
     root = tmp_path / "syn"
-    spec = SyntheticConfig(no_classes=5, images_per_class=4, image_size=32)
+    spec = SyntheticConfig(no_classes=5, images_per_class=4, picture_size=32)
     ensure_synthetic(root, spec, progress=False)
     stamp = (root / "synthetic.json").stat().st_mtime_ns
     ensure_synthetic(root, spec, progress=False)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from animesion.data.tokenization import WholeTagTokenizer
+from animesion.data.tokenization.tag import WholeTagTokenizer
 from animesion.data.vocab import Vocabulary
-from animesion.evaluation.tag_metrics import multi_hot, predicted_tags, tag_metrics
+from animesion.evaluation.tag_metrics import multi_hot, tag_metrics
 
 VOCAB = Vocabulary.build([["a", "b", "c", "d"]] * 2)
 
@@ -39,4 +39,4 @@ def test_predicted_tags_read_only_the_masked_prompt_positions():
     a, b, c = (VOCAB.id(t) for t in "abc")
     # position 0 ([CLS]) and 5 ([SEP]) of the prompt are not predictions; repeats collapse
     pred = torch.tensor([[c, a, b, a, 0, c], [b, b, b, b, b, a]])
-    assert predicted_tags(pred, tok) == [["a", "b"], ["b"]]
+    assert tok.predicted_tags(pred) == [["a", "b"], ["b"]]

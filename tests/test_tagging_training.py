@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from animesion.data.stats import read_tags_csv
-from animesion.training import load_checkpoint, train
-from animesion.training.checkpoint import read_checkpoint_meta
+from animesion.models.checkpoint import load_checkpoint, read_checkpoint_meta
+from animesion.training import train
 from animesion.training.resume import load_state
 from animesion.training.run_dir import RunDir
 from conftest import tiny_train_config

@@ -10,10 +10,10 @@ import torch
 import yaml
 
 from animesion.config.train import TrainConfig
-from animesion.training import load_checkpoint, train
-from animesion.training.checkpoint import read_checkpoint_meta
+from animesion.models.checkpoint import load_checkpoint, read_checkpoint_meta
+from animesion.optim.schedules import lr_factor
+from animesion.training import train
 from animesion.training.run_dir import run_name
-from animesion.training.schedules import LR_SCHEDULES
 from conftest import tiny_train_config
 
 
@@ -27,13 +27,15 @@ def test_run_folder_is_self_describing(tiny_run):
     assert 0 <= metrics["test_top1"] <= metrics["test_top5"] <= 100
     assert metrics["test_samples"] == 6 * 2  # every test image counted: no shuffle, no dropped batch
     assert (run / "train.log").read_text().count("epoch 2:") == 1
-    for name in ("best.safetensors", "last.safetensors"):
+    for name in ("best.safetensors", "last.safetensors", "figures/history.png"):
         assert (run / name).is_file()
+    assert tiny_run.figures == {"history": run / "figures" / "history.png"}
 
 
-def test_checkpoint_carries_config_and_class_names(tiny_run):
+def test_checkpoint_carries_its_model_spec_parameters_and_class_names(tiny_run):
     meta = read_checkpoint_meta(tiny_run.best_checkpoint)
-    assert meta["config"]["model_name"] == "shallow" and len(meta["class_names"]) == 6
+    assert meta["model_spec"] == {**meta["model_spec"], "model_name": "shallow", "num_classes": 6, "image_size": 32}
+    assert meta["training"]["run_name"] == "tiny_shallow" and len(meta["class_names"]) == 6
     ckpt = load_checkpoint(tiny_run.best_checkpoint)
     assert not ckpt.model.training
     assert ckpt.model(torch.zeros(2, 3, 32, 32))["logits"].shape == (2, 6)
@@ -62,8 +64,8 @@ def test_other_families_train(tiny_dataset, tmp_path, model_name):
 @pytest.mark.parametrize("name", ["warmupCosine", "epochDecayConstant"])
 def test_lr_schedules(name):
     optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
-    schedule = LR_SCHEDULES.get(name)(optimizer, total_steps=100, warmup_steps=10, steps_per_epoch=10,
-                                      epoch_decay=2)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor(name, total_steps=100, warmup_steps=10,
+                                                                      steps_per_epoch=10, epoch_decay=2))
     lrs = []
     for _ in range(100):
         lrs.append(schedule.get_last_lr()[0])

@@ -10,12 +10,11 @@ from safetensors.torch import save_file
 from timm.layers import resample_abs_pos_embed
 from timm.models.vision_transformer import VisionTransformer
 
-from animesion.config.choices import LOAD_PARTIAL_MODES
 from animesion.config.train import TrainConfig
 from animesion.errors import CheckpointError, ConfigError
-from animesion.models import create_model
+from animesion.models.checkpoint import save_checkpoint
+from animesion.models.factory import create_model
 from animesion.models.partial import PARTIAL_MODES
-from animesion.training.checkpoint import save_checkpoint
 from animesion.training.weights import load_initial_weights
 
 
@@ -36,7 +35,7 @@ def timm_ti16_224(tmp_path_factory):
 @pytest.mark.parametrize("image_size", [32, 128])
 def test_pretrained_vit_from_local_file_resamples_position_embeddings(timm_ti16_224, image_size):
     path, reference = timm_ti16_224
-    model = create_model(_config(image_size=image_size, pretrained=True, pretrained_path=str(path)), 5)
+    model = create_model(_config(image_size=image_size, pretrained=True, pretrained_path=str(path)).model_spec(5))
     grid = image_size // 16
     expected = resample_abs_pos_embed(reference["pos_embed"], new_size=[grid, grid], num_prefix_tokens=1)
     assert model.vit.pos_embed.shape == (1, 1 + grid * grid, 192)
@@ -56,7 +55,7 @@ def test_pretrained_cnn_from_local_file(tmp_path):
     net = torchvision.models.resnet18(weights=None)
     path = tmp_path / "resnet18-f37072fd.pth"
     torch.save(net.state_dict(), path)
-    model = create_model(TrainConfig(model_name="resnet18", pretrained=True, pretrained_path=str(path)), 4)
+    model = create_model(TrainConfig(model_name="resnet18", pretrained=True, pretrained_path=str(path)).model_spec(4))
     assert torch.equal(model.net.layer3[1].conv2.weight, net.layer3[1].conv2.weight)
     assert model.net.fc.out_features == 4
 
@@ -75,7 +74,7 @@ def test_missing_pretrained_weights_offline_is_one_sentence(name, needed, monkey
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hf"))
     start = time.perf_counter()
     with pytest.raises(CheckpointError) as err:
-        create_model(TrainConfig(model_name=name, image_size=32, pretrained=True), 3)
+        create_model(TrainConfig(model_name=name, image_size=32, pretrained=True).model_spec(3))
     assert time.perf_counter() - start < 15  # fails fast: no download attempt
     message = str(err.value)
     assert needed in message and "pretrained_path" in message
@@ -84,14 +83,14 @@ def test_missing_pretrained_weights_offline_is_one_sentence(name, needed, monkey
 
 def test_missing_local_pretrained_file_names_it(tmp_path):
     with pytest.raises(CheckpointError, match="pretrained_path '.*nowhere.safetensors' does not exist"):
-        create_model(_config(pretrained=True, pretrained_path=str(tmp_path / "nowhere.safetensors")), 3)
+        create_model(_config(pretrained=True, pretrained_path=str(tmp_path / "nowhere.safetensors")).model_spec(3))
 
 
 def test_wrong_pretrained_file_is_refused(tmp_path):
     path = tmp_path / "other.safetensors"
     save_file({"pos_embed": torch.zeros(1, 5, 64), "blocks.0.norm1.weight": torch.ones(64)}, str(path))
     with pytest.raises(CheckpointError, match="does not fit|lacks"):
-        create_model(_config(pretrained=True, pretrained_path=str(path)), 3)
+        create_model(_config(pretrained=True, pretrained_path=str(path)).model_spec(3))
 
 
 @pytest.fixture(scope="module")
@@ -99,18 +98,18 @@ def trained_ti16(tmp_path_factory):
     """A Ti_16 '10-class' checkpoint at 32 px in this workbook's format, and its weights."""
     torch.manual_seed(3)
     config = _config()
-    model = create_model(config, 10)
+    model = create_model(config.model_spec(10))
     for p in model.parameters():  # move every weight away from its initialisation
         p.data.add_(torch.randn_like(p) * 0.1)
-    path = save_checkpoint(tmp_path_factory.mktemp("ckpt") / "ten.safetensors", model, config,
-                           [f"c{i}" for i in range(10)])
+    path = save_checkpoint(tmp_path_factory.mktemp("ckpt") / "ten.safetensors", model, config.model_spec(10),
+                           [f"c{i}" for i in range(10)], config.to_dict())
     return path, {k: v.clone() for k, v in model.state_dict().items()}
 
 
 def test_continue_from_checkpoint_loads_everything(trained_ti16):
     path, weights = trained_ti16
     config = _config(checkpoint_path=str(path))
-    model = create_model(config, 10)
+    model = create_model(config.model_spec(10))
     report = load_initial_weights(model, config)
     assert len(report.loaded) == len(weights) and not (report.missing or report.unexpected or report.reset)
     assert all(torch.equal(v, weights[k]) for k, v in model.state_dict().items())
@@ -119,7 +118,7 @@ def test_continue_from_checkpoint_loads_everything(trained_ti16):
 def test_transfer_10_to_5_classes_resets_only_the_head(trained_ti16):
     path, weights = trained_ti16
     config = _config(checkpoint_path=str(path), transfer_learning=True)
-    model = create_model(config, 5)
+    model = create_model(config.model_spec(5))
     fresh_head = model.head.weight.clone()
     report = load_initial_weights(model, config)
     assert sorted(report.reset) == ["head.bias", "head.weight"]
@@ -132,13 +131,13 @@ def test_other_class_count_without_transfer_is_refused(trained_ti16):
     path, _ = trained_ti16
     config = _config(checkpoint_path=str(path))
     with pytest.raises(CheckpointError, match="set transfer_learning=True"):
-        load_initial_weights(create_model(config, 5), config)
+        load_initial_weights(create_model(config.model_spec(5)), config)
 
 
 def test_checkpoint_at_another_image_size_is_resampled(trained_ti16):
     path, weights = trained_ti16
     config = _config(image_size=64, checkpoint_path=str(path))
-    model = create_model(config, 10)
+    model = create_model(config.model_spec(10))
     report = load_initial_weights(model, config)
     assert report.resampled == ["vit.pos_embed"] and not report.reset
     expected = resample_abs_pos_embed(weights["vit.pos_embed"], new_size=[4, 4], num_prefix_tokens=1)
@@ -157,11 +156,11 @@ PARTS_OF_MODE = {
 }
 
 
-@pytest.mark.parametrize("mode", LOAD_PARTIAL_MODES)
+@pytest.mark.parametrize("mode", PARTIAL_MODES.names())
 def test_each_load_partial_mode_loads_only_its_parts(trained_ti16, mode):
     path, weights = trained_ti16
     config = _config(checkpoint_path=str(path), load_partial_mode=mode)
-    model = create_model(config, 5)  # other classes: the head is not loaded anyway
+    model = create_model(config.model_spec(5))  # other classes: the head is not loaded anyway
     before = {k: v.clone() for k, v in model.state_dict().items()}
     report = load_initial_weights(model, config)
     prefixes = PARTIAL_MODES.get(mode)
@@ -180,7 +179,7 @@ def test_partial_mode_needs_a_vit(trained_ti16):
     path, _ = trained_ti16
     config = TrainConfig(model_name="shallow", checkpoint_path=str(path), load_partial_mode="clstoken")
     with pytest.raises(ConfigError, match="parts of a ViT"):
-        load_initial_weights(create_model(config, 5), config)
+        load_initial_weights(create_model(config.model_spec(5)), config)
 
 
 def test_pretrained_vit_from_a_warm_hugging_face_cache(timm_ti16_224, monkeypatch, tmp_path):
@@ -194,7 +193,7 @@ def test_pretrained_vit_from_a_warm_hugging_face_cache(timm_ti16_224, monkeypatc
     (repo / "snapshots" / "abc123").mkdir(parents=True)
     (repo / "snapshots" / "abc123" / "model.safetensors").symlink_to(path)
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
-    model = create_model(_config(image_size=224, pretrained=True), 3)
+    model = create_model(_config(image_size=224, pretrained=True).model_spec(3))
     assert torch.equal(model.vit.pos_embed, reference["pos_embed"])
 
 
@@ -205,7 +204,7 @@ def test_pretrained_cnn_from_the_torch_hub_cache(monkeypatch, tmp_path):
     (tmp_path / "hub" / "checkpoints").mkdir(parents=True)
     torch.save(net.state_dict(), tmp_path / "hub" / "checkpoints" / "resnet18-f37072fd.pth")
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
-    model = create_model(TrainConfig(model_name="resnet18", pretrained=True), 4)
+    model = create_model(TrainConfig(model_name="resnet18", pretrained=True).model_spec(4))
     assert torch.equal(model.net.conv1.weight, net.conv1.weight)
 
 
@@ -226,10 +225,11 @@ def test_download_only_when_the_network_answers(monkeypatch, tmp_path):
 
 def test_checkpoint_of_another_architecture_is_refused(tmp_path):
     shallow = TrainConfig(model_name="shallow")
-    path = save_checkpoint(tmp_path / "shallow.safetensors", create_model(shallow, 6), shallow, list("abcdef"))
+    path = save_checkpoint(tmp_path / "shallow.safetensors", create_model(shallow.model_spec(6)),
+                           shallow.model_spec(6), list("abcdef"), shallow.to_dict())
     config = _config(checkpoint_path=str(path), transfer_learning=True)
     with pytest.raises(CheckpointError, match="no weights that fit model_name='Ti_16'"):
-        load_initial_weights(create_model(config, 6), config)
+        load_initial_weights(create_model(config.model_spec(6)), config)
 
 
 def test_transfer_run_reports_what_it_loaded(trained_ti16, tiny_dataset, tmp_path):

@@ -16,7 +16,8 @@ from animesion.config.evaluate import EvaluateConfig
 from animesion.data.dataset import load_dataset
 from animesion.errors import ImageLoadError
 from animesion.evaluation.report import evaluate_checkpoint
-from animesion.training import load_checkpoint
+from animesion.models.checkpoint import load_checkpoint
+from animesion.prediction.predictor import Predictor
 
 
 @pytest.fixture
@@ -34,13 +35,12 @@ def shown(monkeypatch):
 
 def test_class_browser_shows_the_chosen_character(tiny_dataset, shown):
     data = load_dataset("synthetic", tiny_dataset, progress=False)
-    browser = browsers.class_browser(data, "train")
+    browser = browsers.class_browser(data, max_images=4)
     choice = browser.children[0]
-    assert isinstance(choice, widgets.Dropdown) and len(choice.options) == data.num_classes
+    assert isinstance(choice, widgets.Dropdown) and list(choice.options) == sorted(data.class_names)
     assert len(shown) == 1
-    label, class_id = choice.options[-1]
-    choice.value = class_id
-    assert shown[-1][0].startswith(f"{data.class_names[class_id]}: ")
+    choice.value = choice.options[-1]
+    assert shown[-1][0].startswith(f"{choice.options[-1]}: ")
 
 
 def test_misclassification_browser_steps_through_mistakes(tiny_run, shown):
@@ -63,7 +63,7 @@ def png_bytes(path) -> bytes:
 
 
 def test_upload_classifier_lists_the_top5(tiny_run, tiny_dataset, shown):
-    ckpt = load_checkpoint(tiny_run.best_checkpoint)
+    ckpt = Predictor.from_checkpoint(load_checkpoint(tiny_run.best_checkpoint))
     picture = next((tiny_dataset / "faces").rglob("*.*"))
     image, table = browsers.classify_upload(ckpt, "mine.png", png_bytes(picture))
     assert image.mode == "RGB"
@@ -97,5 +97,5 @@ def test_attention_browser_redraws_for_layer_and_head(tiny_vit_run, shown, tmp_p
 
 def test_views_are_png_images(tiny_dataset):
     data = load_dataset("synthetic", tiny_dataset, progress=False)
-    view = browsers.class_browser(data, "test", max_images=2).children[1]
+    view = browsers.class_browser(data, max_images=2).children[1]
     assert isinstance(view, widgets.Image) and view.value[:8] == b"\x89PNG\r\n\x1a\n"

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
-import torch
 from matplotlib.figure import Figure
 from PIL import Image
 from torch import Tensor
@@ -19,15 +18,15 @@ from ..config.attention import QUICKSTART_VIT, AttentionConfig
 from ..config.train import TrainConfig
 from ..data.dataset import load_dataset
 from ..data.images import load_rgb
-from ..data.transforms import build_transform
+from ..data.transforms import decode_size
 from ..errors import CheckpointError, ConfigError, DataError, ImageLoadError
-from ..inference.folder import list_files
-from ..models.vit import VIT_SPECS
+from ..models.checkpoint import Checkpoint, load_checkpoint, read_spec
 from ..paths import resolve_path
 from ..plots.save import save_figure
+from ..prediction.files import list_files
+from ..prediction.predictor import Predictor
 from ..runs import find_checkpoint
-from ..training.checkpoint import Checkpoint, load_checkpoint, read_checkpoint_meta
-from ..training.trainer import pick_device, train
+from ..training.trainer import train
 from ..utils.progress import progress_bar
 from .draw import plot_attention_matrix, plot_heads, plot_layer_maps, plot_rollout, plot_text_share
 from .extract import AttentionMaps, extract_attention
@@ -47,6 +46,7 @@ class AttentionReport:
     """
 
     checkpoint: Checkpoint
+    predictor: Predictor
     images: list[Image.Image]
     labels: list[str]
     maps: AttentionMaps
@@ -66,7 +66,7 @@ class AttentionReport:
     def describe(self) -> str:
         """One line: the model, where it came from, and its token layout."""
         m = self.maps
-        return (f"{self.checkpoint.config.model_name} from {self.checkpoint.path}: {m.num_layers} layers × "
+        return (f"{self.checkpoint.spec.model_name} from {self.checkpoint.path}: {m.num_layers} layers × "
                 f"{m.num_heads} heads, {m.grid_size[0]}×{m.grid_size[1]} patches, {m.num_text_tokens} tag tokens")
 
     def table(self) -> pd.DataFrame:
@@ -82,8 +82,8 @@ class AttentionReport:
 def is_vit_checkpoint(path: Path) -> bool:
     """True when the checkpoint at ``path`` is one of the workbook's ViTs (read from its metadata only)."""
     try:
-        return read_checkpoint_meta(path)["config"].get("model_name") in VIT_SPECS
-    except CheckpointError:
+        return read_spec(path).is_vit
+    except (CheckpointError, ConfigError):
         return False
 
 
@@ -112,7 +112,7 @@ def pick_images(config: AttentionConfig, ckpt: Checkpoint) -> tuple[list[Image.I
     if config.test_path:
         candidates = [(path, path.name) for path in list_files(resolve_path(config.test_path))]
     else:
-        data = load_dataset(ckpt.config.dataset_name, ckpt.config.dataset_path, seed=ckpt.config.seed, progress=False)
+        data = load_dataset(ckpt.dataset_name, ckpt.dataset_path, seed=ckpt.seed, progress=False)
         records = data.splits[config.split]
         chosen = random.Random(config.seed).sample(records, min(config.max_images, len(records)))
         candidates = [(data.image_root / r.path, ckpt.class_names[r.class_id]) for r in chosen]
@@ -120,13 +120,13 @@ def pick_images(config: AttentionConfig, ckpt: Checkpoint) -> tuple[list[Image.I
         if len(images) == config.max_images:
             break
         try:
-            images.append(load_rgb(path))
+            images.append(load_rgb(path, draft_size=decode_size(ckpt.spec.image_size)))  # as a Predictor decodes
         except ImageLoadError as err:
             problems.append(str(err))
             continue
         labels.append(label)
     if not images:
-        where = config.test_path or f"the {config.split} split of {ckpt.config.dataset_path}"
+        where = config.test_path or f"the {config.split} split of {ckpt.dataset_path}"
         raise DataError(f"No readable image in {where}; point test_path at a folder of pictures.")
     return images, labels, problems
 
@@ -139,19 +139,18 @@ def _check_index(name: str, value: int, size: int) -> int:
 
 def attention_report(config: AttentionConfig, progress: bool = True) -> AttentionReport:
     """Load the ViT checkpoint, pick the images, extract every block's attention and roll it out."""
-    ckpt = load_checkpoint(find_vit_checkpoint(config, progress), pick_device())
+    ckpt = load_checkpoint(find_vit_checkpoint(config, progress))
+    predictor = Predictor.from_checkpoint(ckpt)
     images, labels, problems = pick_images(config, ckpt)
     for problem in problems:
         log.warning("skipped: %s", problem)
-    transform = build_transform(ckpt.config.image_size, train=False)
-    batch = torch.stack([transform(image) for image in images]).to(next(ckpt.model.parameters()).device)
-    maps = extract_attention(ckpt.model, batch)
+    maps = extract_attention(predictor.model, predictor.to_batch(images))
     layer = _check_index("layer", config.layer, maps.num_layers)
     head = _check_index("head", config.head, maps.num_heads)
     probs, idx = maps.output["logits"].float().softmax(-1).topk(min(5, len(ckpt.class_names)), dim=-1)
     top_names = [[ckpt.class_names[i] for i in row] for row in idx.tolist()]
     out_dir = resolve_path(config.results_dir) / "attention" / ckpt.path.parent.name
-    return AttentionReport(ckpt, images, labels, maps, attention_rollout(maps.attentions), top_names,
+    return AttentionReport(ckpt, predictor, images, labels, maps, attention_rollout(maps.attentions), top_names,
                            probs.cpu().tolist(), layer, head, out_dir, problems)
 
 

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import ConfigError
-from .base import ConfigBase, param
+from ..data.layouts import SPLITS
+from ..strict import Strict, param
 
-SPLITS = ("train", "val", "test")
 QUICKSTART_VIT = "parameters/quickstart_vit.yaml"
 
 
 @dataclass
-class AttentionConfig(ConfigBase):
+class AttentionConfig(Strict):
     """Attention maps of a ViT checkpoint on a few images from a folder or a dataset split."""
 
     checkpoint_path: str = param("", "ViT checkpoint; empty takes the best checkpoint of the newest ViT run")
@@ -28,6 +27,6 @@ class AttentionConfig(ConfigBase):
 
     def validate(self) -> None:
         if self.max_images <= 0:
-            raise ConfigError(f"AttentionConfig: max_images must be positive, got {self.max_images}.")
+            self.fail(f"max_images must be positive, got {self.max_images}.")
         if self.head < 0:
-            raise ConfigError(f"AttentionConfig: head must not be negative, got {self.head}.")
+            self.fail(f"head must not be negative, got {self.head}.")

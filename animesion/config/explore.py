@@ -4,23 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import ConfigError
-from .base import ConfigBase, param
-from .choices import dataset_names
-
-SPLITS = ("train", "val", "test")
+from ..data.layouts import LAYOUTS, SPLITS
+from ..strict import Strict, param
 
 
 @dataclass
-class ExploreConfig(ConfigBase):
+class ExploreConfig(Strict):
     """Statistics, image grids, an animation of a split and tag statistics of a dataset."""
 
-    dataset_name: str = param("synthetic", "which dataset to explore", dataset_names)
+    dataset_name: str = param("synthetic", "which dataset to explore", LAYOUTS.names)
     dataset_path: str = param("data/synthetic", "dataset root (relative paths start at the project root)")
     results_dir: str = param("outputs/data_exploration", "figures, tables and animation go to <here>/<dataset_name>/")
     split: str = param("test", "split to visualize (and the only one counted with stats_partial)", SPLITS)
     batch_size: int = param(64, "images in the grid, and in each frame of the animation")
-    image_size: int = param(128, "side of each image in the grid and the animation, in pixels")
+    thumbnail_size: int = param(128, "side of each image in the grid and the animation, in pixels")
     display_images: bool = param(True, "show a grid of a random batch (and the animation); False skips to the stats")
     labels: bool = param(True, "write each image's character name under it, in the grid and the animation")
     data_vis_full: bool = param(False, "write the whole split as an animated GIF, one batch per frame")
@@ -32,8 +29,6 @@ class ExploreConfig(ConfigBase):
     seed: int = param(0, "seed of the random batch")
 
     def validate(self) -> None:
-        for key in ("batch_size", "image_size", "top_tags", "browser_images"):
+        for key in ("batch_size", "thumbnail_size", "top_tags", "browser_images", "fps"):
             if getattr(self, key) <= 0:
-                raise ConfigError(f"ExploreConfig: {key} must be positive, got {getattr(self, key)}.")
-        if self.fps <= 0:
-            raise ConfigError(f"ExploreConfig: fps must be positive, got {self.fps}.")
+                self.fail(f"{key} must be positive, got {getattr(self, key)}.")

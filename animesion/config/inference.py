@@ -1,24 +1,40 @@
-"""Parameters of ``05_inference``: classify (and tag) every image file in a folder, or tag a list of images."""
+"""Parameters of ``05_inference``: classify (and tag) every image in a folder, or tag a list of images."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .base import ConfigBase, param
+from ..registry import Registry
+from ..strict import Strict, param
 
-MODES = ("recognition_vision", "recognition_tagging", "gen_tags")
 SAMPLE_IMAGES = "data/sample_images"
 
 
 def fast_path_names() -> list[str]:
-    """The CPU fast paths of :mod:`animesion.inference.fast` (looked up lazily)."""
-    from ..inference.fast import fast_path_names as names
+    """The CPU fast paths of :mod:`animesion.prediction.fast` (imported only to check another value than 'none')."""
+    from ..prediction.fast import fast_path_names as names
 
     return names()
 
 
+@dataclass(frozen=True)
+class Mode:
+    """What one ``mode`` predicts: the top-k characters, and with ``tags`` each picture's tag set; with
+    ``tags_csv`` it also writes the tags of the listed pictures as a dataset's ``*_tags.csv``."""
+
+    description: str
+    tags: bool = False
+    tags_csv: bool = False
+
+
+MODES: Registry[Mode] = Registry("mode")
+MODES.register("recognition_vision")(Mode("the top-k characters of every picture"))
+MODES.register("recognition_tagging")(Mode("the top-k characters and the predicted tags", tags=True))
+MODES.register("gen_tags")(Mode("a *_tags.csv of the pictures in test_csv (or test_path)", tags=True, tags_csv=True))
+
+
 @dataclass
-class InferenceConfig(ConfigBase):
+class InferenceConfig(Strict):
     """Top-5 characters (and tags) for each image in ``test_path``; the default folder is generated when missing.
 
     ``mode``: ``recognition_vision`` (characters), ``recognition_tagging`` (characters and tags) or
@@ -31,12 +47,19 @@ class InferenceConfig(ConfigBase):
     test_csv: str = param("", "gen_tags: CSV of images to tag (class_id,dir rows under test_path); "
                               "empty: all of test_path")
     mode: str = param("recognition_vision", "what to predict: characters, characters and tags, or a tags CSV",
-                      MODES)
+                      MODES.names())
     batch_size: int = param(32, "images per forward pass")
     top_k: int = param(5, "how many characters to list per image")
-    save_results: bool = param(True, "save annotated images next to the results CSV")
+    save_results: bool = param(True, "save predictions.csv, failures.csv, the gallery and annotated images")
     results_dir: str = param("outputs", "results go to <results_dir>/inference/")
     max_display: int = param(12, "how many annotated images the notebook shows")
     export_onnx: bool = param(False, "also export the model to ONNX and check ONNX Runtime gives the same top_k")
     fast_path: str = param("none", "CPU speed-up: int8 Linear layers or ONNX Runtime (none keeps fp32 PyTorch)",
                            fast_path_names)
+
+    def validate(self) -> None:
+        for key in ("batch_size", "top_k"):
+            if getattr(self, key) <= 0:
+                self.fail(f"{key} must be positive, got {getattr(self, key)}.")
+        if self.max_display < 0:
+            self.fail(f"max_display must not be negative, got {self.max_display}.")

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import ConfigError
-from .base import ConfigBase, param
+from ..strict import Strict, param
 
 SOURCES = ("folder", "synthetic")
 DEMO_INPUT = "data/character_folders"
 
 
 @dataclass
-class MakeDatasetConfig(ConfigBase):
+class MakeDatasetConfig(Strict):
     """Make a dataset in the DAF:re faces layout from a folder tree, or (re)draw the synthetic set."""
 
     source: str = param("folder", "make it from a folder tree, or draw the synthetic set", SOURCES)
@@ -28,15 +27,15 @@ class MakeDatasetConfig(ConfigBase):
     seed: int = param(0, "seed of the split, and of the synthetic drawing")
     no_classes: int = param(24, "synthetic: number of characters")
     images_per_class: int = param(60, "synthetic: pictures of each character")
-    image_size: int = param(96, "synthetic: side of the pictures in pixels")
+    picture_size: int = param(96, "synthetic: side of the pictures in pixels")
     max_display: int = param(16, "characters shown in the sample grid")
 
     def validate(self) -> None:
         if not (0 <= self.val_percent < 1 and 0 <= self.test_percent < 1 and self.val_percent + self.test_percent < 1):
-            raise ConfigError("MakeDatasetConfig: val_percent and test_percent must be in [0, 1) with a sum below 1.")
+            self.fail("val_percent and test_percent must be in [0, 1) with a sum below 1.")
         for key in ("min_images_per_class", "min_tag_count", "max_display"):
             if getattr(self, key) < 1:
-                raise ConfigError(f"MakeDatasetConfig: {key} must be at least 1, got {getattr(self, key)}.")
+                self.fail(f"{key} must be at least 1, got {getattr(self, key)}.")
         for key in ("resize_short_side", "no_cpu_workers"):
             if getattr(self, key) < 0:
-                raise ConfigError(f"MakeDatasetConfig: {key} must not be negative, got {getattr(self, key)}.")
+                self.fail(f"{key} must not be negative, got {getattr(self, key)}.")

@@ -12,9 +12,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from PIL import GifImagePlugin, Image, ImageDraw, ImageFont
-from ..utils.progress import progress_bar
 
 from ..errors import ImageLoadError
+from ..utils.progress import progress_bar
 from .images import load_rgb
 from .records import Record
 

@@ -20,11 +20,10 @@ from .legacy_vocab import load_legacy_vocab
 from .readers import drop_missing, has_tags, labels_dir, read_class_names, read_split
 from .records import Record
 from .synthetic import ensure_synthetic
-from .vocab import Vocabulary
+from .vocab import VOCAB_MIN_COUNT, Vocabulary
 
 log = logging.getLogger(__name__)
 VAL_FROM_TRAIN = 0.1  # share of train held out for validation when a layout has no val split
-VOCAB_MIN_COUNT = 2  # as the original: a tag seen once in train is not in the vocabulary
 
 
 @dataclass

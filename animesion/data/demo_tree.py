@@ -36,7 +36,7 @@ def _odd_version(image: Image.Image, kind: int) -> tuple[Image.Image, str]:
     return image.convert("P", palette=Image.ADAPTIVE), ".gif"
 
 
-def make_demo_tree(root: str | Path, no_classes: int = 6, images_per_class: int = 16, image_size: int = 96,
+def make_demo_tree(root: str | Path, no_classes: int = 6, images_per_class: int = 16, picture_size: int = 96,
                    seed: int = 0) -> Path:
     """Draw the demo tree into ``root``: ``no_classes`` characters of ``images_per_class`` images, plus one
     character with 4 images (below the default ``min_images_per_class``) and 4 files that are not images."""
@@ -48,7 +48,7 @@ def make_demo_tree(root: str | Path, no_classes: int = 6, images_per_class: int 
         folder.mkdir(parents=True, exist_ok=True)
         count = images_per_class if c < no_classes else 4
         for i in range(count):
-            image, tags = draw_sample(character, rng, image_size)
+            image, tags = draw_sample(character, rng, picture_size)
             suffix = FORMATS[i % len(FORMATS)]
             if i == 0:
                 image, suffix = _odd_version(image, c % 5)

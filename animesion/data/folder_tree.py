@@ -8,11 +8,11 @@ from pathlib import Path
 
 from ..errors import DataError
 from .images import is_image_file
-from .readers import parse_tags_cell, split_tags
+from .readers import TAG_COLUMN, parse_tags_cell, split_tags
 
 SIDECAR_SUFFIX = ".txt"
 PATH_COLUMNS = ("path", "dir")
-TAG_COLUMNS = ("tags", "tags_cat0")
+TAG_COLUMNS = ("tags", TAG_COLUMN)
 
 
 @dataclass(frozen=True)

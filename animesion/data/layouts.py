@@ -1,10 +1,12 @@
-"""On-disk layouts of the supported datasets, registered by ``dataset_name``."""
+"""On-disk layouts of the supported datasets, registered by ``dataset_name``, and the splits every dataset has."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from ..registry import Registry
+
+SPLITS = ("train", "val", "test")  # every dataset is read as these three (see ``Layout.splits``)
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,10 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import DataError
-from .readers import parse_tags_cell
+from .readers import TAG_COLUMN, parse_tags_cell
 from .records import Record
 
-TAG_COLUMNS = ("tags_cat0", "tags")  # the DAF:re column, or a plain one
+TAG_COLUMNS = (TAG_COLUMN, "tags")  # the DAF:re column, or a plain one
 
 
 def class_counts(records: Iterable[Record], class_names: Sequence[str]) -> pd.DataFrame:

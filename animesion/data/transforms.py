@@ -1,10 +1,16 @@
-"""Image transforms of the original Animesion training and evaluation."""
+"""Image transforms of the original Animesion training and evaluation, and the decode size they need."""
 
 from __future__ import annotations
 
 from torchvision import transforms as T
 
 MEAN = STD = (0.5, 0.5, 0.5)
+
+
+def decode_size(image_size: int) -> int:
+    """The smallest side a JPEG may be decoded at (``Image.draft``) for a model input of ``image_size``:
+    the training resize (``image_size + 32``), so training, evaluation and inference decode alike."""
+    return image_size + 32
 
 
 def build_transform(image_size: int, train: bool) -> T.Compose:
@@ -20,8 +26,3 @@ def build_transform(image_size: int, train: bool) -> T.Compose:
     else:
         steps = [T.Resize((image_size, image_size))]
     return T.Compose([*steps, T.ToTensor(), T.Normalize(MEAN, STD)])
-
-
-def denormalize(images):  # noqa: ANN001, ANN201 - tensor in, tensor out
-    """Undo Normalize(0.5, 0.5): [-1, 1] → [0, 1], for display."""
-    return (images * 0.5 + 0.5).clamp(0, 1)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 SPECIAL_TOKENS = ("[PAD]", "[UNUSED]", "[CLS]", "[SEP]", "[UNK]")
 PAD_ID, MASK_ID, CLS_ID, SEP_ID, UNK_ID = range(5)  # the original masks with [UNUSED] (id 1)
+VOCAB_MIN_COUNT = 2  # as the original: a tag seen once in train is not in the vocabulary
 
 
 @dataclass
@@ -46,7 +47,7 @@ class Vocabulary:
         return self.idx2word[len(SPECIAL_TOKENS) :]
 
     @classmethod
-    def build(cls, tag_lists: Iterable[Iterable[str]], min_count: int = 2) -> Vocabulary:
+    def build(cls, tag_lists: Iterable[Iterable[str]], min_count: int = VOCAB_MIN_COUNT) -> Vocabulary:
         """Vocabulary of the tags seen at least ``min_count`` times, most frequent first."""
         counts = Counter(tag for tags in tag_lists for tag in tags)
         vocab = cls()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import torch
 
-from .predict import Predictions
+from ..prediction.predictions import Predictions
 
 
 def summary(preds: Predictions) -> dict[str, float]:

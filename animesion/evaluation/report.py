@@ -1,4 +1,4 @@
-"""``evaluate_checkpoint(config)``: everything ``04_evaluate`` shows, computed in one call."""
+"""``evaluate_checkpoint(config)`` and ``save_report``: everything ``04_evaluate`` shows and saves."""
 
 from __future__ import annotations
 
@@ -6,20 +6,24 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.figure import Figure
 from torch import nn
 
+from ..atomic import atomic_write
 from ..config.evaluate import EvaluateConfig
 from ..data.dataset import DatasetSplits, ImageDataset, load_dataset, make_loader
-from ..data.images import load_rgb
-from ..data.transforms import build_transform
 from ..errors import DataError
-from ..performance import prepare_model, resolve_workers
+from ..models.checkpoint import Checkpoint, load_checkpoint
+from ..performance import resolve_workers
+from ..plots.evaluation import plot_confused_pairs, plot_per_class
+from ..plots.images import prediction_gallery
+from ..plots.save import save_figure
+from ..prediction.predictions import Predictions
+from ..prediction.predictor import Predictor
 from ..runs import find_checkpoint
-from ..training.checkpoint import Checkpoint, load_checkpoint
-from ..training.trainer import pick_device
 from .metrics import confused_pairs, per_class_accuracy, summary
-from .predict import Predictions, predict
 
 
 @dataclass
@@ -27,6 +31,7 @@ class EvaluationReport:
     """A checkpoint's results on one split: summary, per-class table, confusions and raw predictions."""
 
     checkpoint: Checkpoint
+    predictor: Predictor
     data: DatasetSplits
     split: str
     dataset: ImageDataset
@@ -38,32 +43,26 @@ class EvaluationReport:
 
 
 def evaluate_checkpoint(config: EvaluateConfig, progress: bool = True) -> EvaluationReport:
-    """Load the checkpoint, evaluate it on ``config.split`` and compute every table of the report."""
-    device = pick_device()
-    ckpt = load_checkpoint(find_checkpoint(config.checkpoint_path, config.results_dir), device)
-    data = load_dataset(config.dataset_name or ckpt.config.dataset_name,
-                        config.dataset_path or ckpt.config.dataset_path, seed=ckpt.config.seed, progress=progress)
+    """Load the checkpoint, evaluate it on ``config.split`` and compute every table of the report.
+
+    The split is read exactly as training's validation reads it: the predictor's eval transform and
+    reduced-size JPEG decoding, so ``metrics.json`` and this report see the same pixels.
+    """
+    ckpt = load_checkpoint(find_checkpoint(config.checkpoint_path, config.results_dir))
+    predictor = Predictor.from_checkpoint(ckpt)
+    data = load_dataset(config.dataset_name or ckpt.dataset_name, config.dataset_path or ckpt.dataset_path,
+                        seed=ckpt.seed, progress=progress)
     if data.class_names != ckpt.class_names:
         raise DataError(f"The dataset's {data.num_classes} classes are not the {len(ckpt.class_names)} classes "
                         "the checkpoint was trained on; evaluate on the same dataset.")
-    dataset = ImageDataset(data.splits[config.split], data.image_root, build_transform(ckpt.config.image_size, False))
+    dataset = ImageDataset(data.splits[config.split], data.image_root, predictor.transform, predictor.decode_size)
     loader = make_loader(dataset, config.batch_size, train=False,
-                         workers=resolve_workers(config.no_cpu_workers, device.type))
-    prepare_model(ckpt.model, channels_last=ckpt.config.channels_last)  # in place: the same predictions, sooner
-    preds = predict(ckpt.model, loader, device, k=5, desc=f"evaluating {config.split}", progress=progress)
+                         workers=resolve_workers(config.no_cpu_workers, predictor.device.type))
+    preds = predictor.predict_loader(loader, k=5, desc=f"evaluating {config.split}", progress=progress)
     out_dir = ckpt.path.parent / f"evaluation_{config.split}"
-    return EvaluationReport(ckpt, data, config.split, dataset, preds, summary(preds),
+    return EvaluationReport(ckpt, predictor, data, config.split, dataset, preds, summary(preds),
                             per_class_accuracy(preds, ckpt.class_names), confused_pairs(preds, ckpt.class_names),
                             out_dir)
-
-
-def save_report(report: EvaluationReport) -> Path:
-    """Write ``summary.json``, ``per_class_accuracy.csv`` and ``confused_pairs.csv``; return the folder."""
-    report.out_dir.mkdir(parents=True, exist_ok=True)
-    (report.out_dir / "summary.json").write_text(json.dumps({"split": report.split, **report.summary}, indent=2))
-    report.per_class.to_csv(report.out_dir / "per_class_accuracy.csv", index=False)
-    report.confused.to_csv(report.out_dir / "confused_pairs.csv", index=False)
-    return report.out_dir
 
 
 def misclassified(report: EvaluationReport, limit: int) -> dict[str, list]:
@@ -74,12 +73,36 @@ def misclassified(report: EvaluationReport, limit: int) -> dict[str, list]:
     out: dict[str, list] = {"images": [], "true": [], "captions": [], "top_names": [], "top_probs": [], "paths": []}
     for i in wrong.tolist():
         record = records[int(report.predictions.indices[i])]
-        out["images"].append(load_rgb(report.dataset.image_root / record.path))
+        out["images"].append(report.predictor.load(report.dataset.image_root / record.path))
         out["paths"].append(record.path)
         out["true"].append(names[int(report.predictions.labels[i])])
         out["captions"].append(f"true: {out['true'][-1]}")
         out["top_names"].append([names[j] for j in report.predictions.topk_idx[i].tolist()])
         out["top_probs"].append(report.predictions.topk_prob[i].tolist())
+    return out
+
+
+def report_figures(report: EvaluationReport, max_gallery: int = 12) -> dict[str, Figure]:
+    """The report's figures by file stem: accuracy per class, confused pairs, and (with ``max_gallery``) mistakes."""
+    figures = {"per_class_accuracy": plot_per_class(report.per_class),
+               "confused_pairs": plot_confused_pairs(report.confused)}
+    if max_gallery:
+        wrong = misclassified(report, max_gallery)
+        figures["misclassified"] = prediction_gallery(wrong["images"], wrong["top_names"], wrong["top_probs"],
+                                                      wrong["captions"])
+    return figures
+
+
+def save_report(report: EvaluationReport, max_gallery: int = 12) -> Path:
+    """Write ``summary.json``, ``per_class_accuracy.csv``, ``confused_pairs.csv`` and the figures as PNG."""
+    out = report.out_dir
+    text = json.dumps({"split": report.split, **report.summary}, indent=2)
+    atomic_write(out / "summary.json", lambda tmp: tmp.write_text(text))
+    atomic_write(out / "per_class_accuracy.csv", lambda tmp: report.per_class.to_csv(tmp, index=False))
+    atomic_write(out / "confused_pairs.csv", lambda tmp: report.confused.to_csv(tmp, index=False))
+    for name, fig in report_figures(report, max_gallery).items():
+        save_figure(fig, out, f"{name}.png")
+        plt.close(fig)
     return out
 
 

@@ -13,22 +13,10 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
-from ..data.tokenization.base import TagTokenizer
 from ..data.vocab import Vocabulary
 
 TAG_METRICS = ("tag_micro_precision", "tag_micro_recall", "tag_micro_f1",
                "tag_macro_precision", "tag_macro_recall", "tag_macro_f1")
-
-
-def predicted_tags(token_pred: Tensor, tokenizer: TagTokenizer) -> list[list[str]]:
-    """The tag set (unique, in order) each row of ``token_pred`` [N, T] predicts at the masked prompt's positions.
-
-    Only the positions the masked prompt hides are read (not [CLS] and [SEP]); the tokenizer turns the
-    ids into known tags (for WordPiece, the dataset's tags found in the pieces).
-    """
-    prompt = tokenizer.masked_prompt().to(token_pred.device)
-    ids = torch.where(prompt == tokenizer.mask_id, token_pred, tokenizer.pad_id)
-    return [list(dict.fromkeys(tokenizer.decode(row))) for row in ids]
 
 
 def multi_hot(tag_lists: Sequence[Sequence[str]], vocab: Vocabulary) -> Tensor:
@@ -64,4 +52,4 @@ def tag_metrics(predicted: Sequence[Sequence[str]], true: Sequence[Sequence[str]
     return tag_scores(multi_hot(predicted, vocab), multi_hot(true, vocab))
 
 
-__all__ = ["TAG_METRICS", "multi_hot", "predicted_tags", "tag_metrics", "tag_scores"]
+__all__ = ["TAG_METRICS", "multi_hot", "tag_metrics", "tag_scores"]

@@ -11,11 +11,10 @@ from ..data.readers import TAG_COLUMN
 from ..data.records import Record
 from ..data.tokenization.base import TagTokenizer
 from ..data.vocab import Vocabulary
-from .predict import Predictions
-from .tag_metrics import TAG_METRICS, predicted_tags, tag_metrics
+from ..prediction.predictions import Predictions
+from .tag_metrics import TAG_METRICS, tag_metrics
 
 TEST_TAGS_FILE = "test_tag_predictions.csv"
-TAGS_COLUMN = TAG_COLUMN  # the column 01_data_exploration (and a dataset's *_tags.csv) reads tags from
 
 
 @dataclass
@@ -34,12 +33,12 @@ def tag_results(preds: Predictions, records: Sequence[Record], tokenizer: TagTok
 
     Without tag predictions (no readable image in the split) the scores are NaN and the table is empty.
     """
-    predicted = predicted_tags(preds.token_pred, tokenizer) if preds.token_pred is not None else []
+    predicted = tokenizer.predicted_tags(preds.token_pred) if preds.token_pred is not None else []
     true = [list(r.tags) for r in records]
     table = pd.DataFrame({"dir": [r.path for r in records], "class_id": [r.class_id for r in records],
-                          TAGS_COLUMN: predicted, "true_tags": true})
+                          TAG_COLUMN: predicted, "true_tags": true})
     scores = tag_metrics(predicted, true, vocab) if predicted else dict.fromkeys(TAG_METRICS, float("nan"))
     return TagResults(scores, table)
 
 
-__all__ = ["TAGS_COLUMN", "TEST_TAGS_FILE", "TagResults", "tag_results"]
+__all__ = ["TEST_TAGS_FILE", "TagResults", "tag_results"]

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
+from ..atomic import atomic_write
 from ..paths import resolve_path
-from .folder import TAGS, InferenceResult
+from ..prediction.files import TAGS, InferenceResult
 
 
 def annotate(image: Image.Image, lines: list[str], width: int = 256) -> Image.Image:
@@ -25,16 +26,17 @@ def annotate(image: Image.Image, lines: list[str], width: int = 256) -> Image.Im
 
 
 def write_results(result: InferenceResult, out_dir: str | Path, top_k: int) -> Path:
-    """Write ``predictions.csv``, ``failures.csv`` and an annotated copy of every kept image."""
+    """Write ``predictions.csv``, ``failures.csv`` and an annotated copy of every kept image (each atomically)."""
     out_dir = resolve_path(out_dir)
-    (out_dir / "annotated").mkdir(parents=True, exist_ok=True)
-    result.table.to_csv(out_dir / "predictions.csv", index=False)
-    result.failures.to_csv(out_dir / "failures.csv", index=False)
+    atomic_write(out_dir / "predictions.csv", lambda tmp: result.table.to_csv(tmp, index=False))
+    atomic_write(out_dir / "failures.csv", lambda tmp: result.failures.to_csv(tmp, index=False))
     names, probs = result.top_lists(list(result.images))
     tags = result.table.set_index("file")[TAGS] if TAGS in result.table else None
     for (path, image), top_names, top_probs in zip(result.images.items(), names, probs):
         lines = [f"{p * 100:5.1f}% {name}" for name, p in zip(top_names[:top_k], top_probs[:top_k])]
         if tags is not None:
             lines += textwrap.wrap("tags: " + ", ".join(tags[path]), 40)
-        annotate(image, lines).save(out_dir / "annotated" / f"{Path(path).stem}.png")
+        picture = annotate(image, lines)
+        atomic_write(out_dir / "annotated" / f"{Path(path).stem}.png",
+                     lambda tmp, picture=picture: picture.save(tmp, format="PNG"))
     return out_dir

@@ -5,9 +5,10 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from ..config.synthetic import SyntheticConfig
-from ..data.synthetic import draw_sample
+from ..data.synthetic import SyntheticConfig, draw_sample, read_spec
 from ..data.synthetic.characters import make_cast
+from ..errors import DataError
+from ..paths import resolve_path
 
 
 def make_sample_images(folder: str | Path, spec: SyntheticConfig | None = None, count: int = 12,
@@ -24,7 +25,7 @@ def make_sample_images(folder: str | Path, spec: SyntheticConfig | None = None, 
     rng = random.Random(seed)
     for i in range(count):
         character = cast[rng.randrange(len(cast))]
-        image, _ = draw_sample(character, rng, spec.image_size * 2)
+        image, _ = draw_sample(character, rng, spec.picture_size * 2)
         image.save(folder / f"{i:02d}_{character.name}.png")
     (folder / "README.txt").write_text("Sample images drawn by animesion.inference.make_sample_images.\n")
     (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not really a JPEG")
@@ -36,15 +37,9 @@ def prepare_test_path(test_path: str, default: str, dataset_path: str) -> Path:
 
     ``dataset_path``: the checkpoint's dataset, whose synthetic parameters (when it has them) choose the cast.
     """
-    from ..data.synthetic import read_manifest
-    from ..errors import DataError
-    from ..paths import resolve_path
-
     folder = resolve_path(test_path)
     if folder.is_dir():
         return folder
     if test_path != default:
         raise DataError(f"test_path '{folder}' does not exist; point it at a folder of images.")
-    manifest = read_manifest(resolve_path(dataset_path)) or {}
-    spec = SyntheticConfig.from_dict({k: v for k, v in manifest.items() if k in SyntheticConfig.field_names()})
-    return make_sample_images(folder, spec)
+    return make_sample_images(folder, read_spec(resolve_path(dataset_path)))

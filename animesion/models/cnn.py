@@ -1,66 +1,54 @@
-"""Convolutional models: ``shallow``, torchvision ResNets and EfficientNet-B0."""
+"""Convolutional models: ``shallow`` and the torchvision ResNets and EfficientNet-B0."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
+import torch
 import torchvision
 from torch import Tensor, nn
 
-from ..config.train import TrainConfig
-from ..errors import ConfigError
+from .catalog import Architecture, TorchvisionCNN
 from .output import ModelOutput, model_output
 from .pretrained import load_pretrained_cnn
-from .registry import MODELS
 from .shallow import ShallowNet
+from .spec import ModelSpec
 
 
 class TorchvisionClassifier(nn.Module):
-    """Wraps a torchvision classifier so it returns a :class:`ModelOutput`."""
+    """A torchvision classifier that returns a :class:`ModelOutput`, its pooled features as the embedding.
 
-    def __init__(self, net: nn.Module) -> None:
+    ResNets and EfficientNets run their children in registration order (body…, ``avgpool``, then the
+    classifier child ``head``) with a flatten before the classifier; running the children up to ``head``
+    gives the pooled features [B, D] and keeps torchvision's weight names (``net.fc.weight``, …).
+    """
+
+    def __init__(self, net: nn.Module, head: str) -> None:
         super().__init__()
         self.net = net
+        self.head_name = head
 
     def forward(self, images: Tensor) -> ModelOutput:
-        """images: [B, 3, H, W] → logits [B, num_classes]."""
-        return model_output(self.net(images))
+        """images: [B, 3, H, W] → logits [B, num_classes], embedding [B, D]."""
+        x = images
+        for name, child in self.net.named_children():
+            if name == self.head_name:
+                break
+            x = child(x)
+        embedding = torch.flatten(x, 1)  # [B, D]
+        return model_output(getattr(self.net, self.head_name)(embedding), embedding)
 
 
-def _vision_only(config: TrainConfig) -> None:
-    if config.multimodal or config.interm_features_fc:
-        raise ConfigError(
-            f"model_name='{config.model_name}' is a CNN; multimodal and interm_features_fc need a ViT "
-            "(B_16, B_32, L_16, L_32, Ti_16, S_16 or S_32)."
-        )
-
-
-@MODELS.register("shallow")
-def build_shallow(config: TrainConfig, num_classes: int, vocab_size: int | None = None) -> nn.Module:
+def build_shallow(spec: ModelSpec, arch: Architecture) -> nn.Module:
     """The two-block CNN baseline (never pretrained)."""
-    _vision_only(config)
-    if config.pretrained:
-        raise ConfigError("model_name='shallow' has no pretrained weights; set pretrained=False.")
-    return ShallowNet(num_classes=num_classes)
+    return ShallowNet(num_classes=spec.num_classes)
 
 
-def _torchvision_builder(arch: str, weights: str, head: Callable[[nn.Module], tuple[nn.Module, str]]):
-    def build(config: TrainConfig, num_classes: int, vocab_size: int | None = None) -> nn.Module:
-        _vision_only(config)
-        net = getattr(torchvision.models, arch)(weights=None)
-        if config.pretrained:
-            load_pretrained_cnn(net, arch, weights, config.pretrained_path)
-        parent, attr = head(net)
-        old = getattr(parent, attr)
-        setattr(parent, attr, nn.Linear(old.in_features, num_classes))
-        return TorchvisionClassifier(net)
-
-    build.__doc__ = f"torchvision {arch}, optionally from its ImageNet weights ({weights})."
-    return build
-
-
-for _name, _weights in (("resnet18", "IMAGENET1K_V1"), ("resnet50", "IMAGENET1K_V2"), ("resnet152", "IMAGENET1K_V2")):
-    MODELS.register(_name)(_torchvision_builder(_name, _weights, lambda net: (net, "fc")))
-MODELS.register("efficientnetb0")(
-    _torchvision_builder("efficientnet_b0", "IMAGENET1K_V1", lambda net: (net.classifier, "1"))
-)
+def build_torchvision(spec: ModelSpec, arch: TorchvisionCNN) -> nn.Module:
+    """A torchvision CNN, optionally from its ImageNet weights, with a fresh classifier for ``num_classes``."""
+    net = getattr(torchvision.models, arch.arch)(weights=None)
+    if spec.pretrained:
+        load_pretrained_cnn(net, arch.arch, arch.weights, spec.pretrained_path)
+    # The classifier is the child ``head`` (ResNet: fc) or the last layer inside it (EfficientNet: classifier[1]).
+    head = getattr(net, arch.head)
+    parent, attr = (net, arch.head) if isinstance(head, nn.Linear) else (head, "1")
+    setattr(parent, attr, nn.Linear(getattr(parent, attr).in_features, spec.num_classes))
+    return TorchvisionClassifier(net, arch.head)

@@ -19,9 +19,16 @@ class IFAHead(nn.Sequential):
             nn.Linear(num_layers, 1), nn.Flatten(), nn.ReLU(), nn.LayerNorm(dim, eps=1e-12), nn.Linear(dim, num_classes)
         )
 
+    def features(self, layer_cls: Tensor) -> Tensor:
+        """layer_cls: [B, L, D] → the aggregate [B, D] that the last Linear classifies (the embedding)."""
+        x = layer_cls.transpose(1, 2)  # [B, D, L]
+        for layer in list(self)[:-1]:  # Linear(L→1), Flatten, ReLU, LayerNorm
+            x = layer(x)
+        return x
+
     def forward(self, layer_cls: Tensor) -> Tensor:
         """layer_cls: [B, L, D] → logits [B, num_classes]."""
-        return super().forward(layer_cls.transpose(1, 2))
+        return self[-1](self.features(layer_cls))
 
 
 def exclusion_loss(layer_cls: Tensor, temperature: float = 1.0, layers_dist: int = 2) -> Tensor:

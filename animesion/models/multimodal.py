@@ -12,10 +12,8 @@ import torch.nn.functional as F
 from timm.models.vision_transformer import VisionTransformer
 from torch import Tensor, nn
 
-from ..config.train import TrainConfig
 from ..data.tokenization.base import TagTokenizer, masked_prompt
 from ..data.vocab import CLS_ID, MASK_ID, PAD_ID, SEP_ID, UNK_ID
-from ..errors import ConfigError
 from .output import ModelOutput, model_output
 from .vit import ViTClassifier
 
@@ -107,28 +105,19 @@ class MultimodalViT(ViTClassifier):
         return self.vit.norm(x), torch.stack(cls, dim=1)
 
     def forward(self, images: Tensor, tokens: Tensor | None = None) -> ModelOutput:
-        """images [B, 3, H, W], tokens [B, T] (default: the masked prompt) → logits [B, classes],
-        token_logits [B, T, vocab] (with a tag head) and layer_cls [B, L, D] (with the IFA head)."""
+        """images [B, 3, H, W], tokens [B, T] (default: the masked prompt) → logits [B, classes], embedding
+        [B, D], token_logits [B, T, vocab] (with a tag head) and layer_cls [B, L, D] (with the IFA head)."""
         if tokens is None:
             tokens = self.prompt.expand(images.shape[0], -1)
         image_tokens = self.embed(images)  # [B, 1 + N, D]
         x = torch.cat([image_tokens, self.text(tokens)], dim=1)  # [B, 1 + N + T, D]
         hidden, layer_cls = self.encode(x, self.attention_mask(tokens, image_tokens.shape[1]))
-        logits = self.head(layer_cls) if self.ifa else self.head(hidden[:, 0])
+        logits, embedding = self.classify(hidden, layer_cls)
         token_logits = None
         if self.tag_head is not None:
             tag_hidden = hidden[:, -tokens.shape[1] :]  # [B, T, D]
             token_logits = self.tag_head(tag_hidden, self.text.word_embeddings.weight)
-        return model_output(logits, token_logits, layer_cls if self.ifa else None)
+        return model_output(logits, embedding, token_logits, layer_cls if self.ifa else None)
 
 
-def build_multimodal(trunk: VisionTransformer, config: TrainConfig, num_classes: int,
-                     vocab_size: int | None) -> MultimodalViT:
-    """The vision+tags model of ``config`` on ``trunk``; ``vocab_size`` is the tag tokenizer's."""
-    if not vocab_size:
-        raise ConfigError("multimodal=True needs the tag vocabulary size: read the dataset with its tags.")
-    return MultimodalViT(vit=trunk, num_classes=num_classes, vocab_size=vocab_size, max_len=config.max_text_seq_len,
-                         ifa=config.interm_features_fc, tag_head=config.mask_schedule is not None)
-
-
-__all__ = ["MaskedTagHead", "MultimodalViT", "TagEmbeddings", "build_multimodal"]
+__all__ = ["MaskedTagHead", "MultimodalViT", "TagEmbeddings"]

@@ -10,7 +10,8 @@ from .output import ModelOutput, model_output
 class ShallowNet(nn.Module):
     """conv5×5-BN-ReLU-maxpool ×2, then FC 512, ReLU, dropout 0.2, FC to classes.
 
-    An adaptive pool before the MLP fixes the feature map at 5×5, so any ``image_size`` works.
+    An adaptive pool before the MLP fixes the feature map at 5×5, so any ``image_size`` works. The
+    embedding is the 512-wide hidden layer that the last FC reads.
     """
 
     def __init__(self, *, num_classes: int, width: int = 16) -> None:
@@ -26,5 +27,6 @@ class ShallowNet(nn.Module):
         )
 
     def forward(self, images: Tensor) -> ModelOutput:
-        """images: [B, 3, H, W] → logits [B, num_classes]."""
-        return model_output(self.classifier(self.features(images)))
+        """images: [B, 3, H, W] → logits [B, num_classes], embedding [B, 512]."""
+        hidden = self.classifier[:-1](self.features(images))  # [B, 512]
+        return model_output(self.classifier[-1](hidden), hidden)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 
-def plot_class_histogram(counts: pd.DataFrame, top: int = 100, title: str = "", ax=None) -> Figure:  # noqa: ANN001
+def plot_class_histogram(counts: pd.DataFrame, top: int = 100, title: str = "", ax: Axes | None = None) -> Figure:
     """Bars of the ``top`` largest classes, ordered by their number of images (``counts`` from class_counts)."""
     rows = counts.head(top)
     if ax is None:
@@ -24,7 +25,7 @@ def plot_class_histogram(counts: pd.DataFrame, top: int = 100, title: str = "", 
     return ax.figure
 
 
-def plot_top_tags(tag_counts: pd.Series, top: int = 30, ax=None) -> Figure:  # noqa: ANN001
+def plot_top_tags(tag_counts: pd.Series, top: int = 30, ax: Axes | None = None) -> Figure:
     """Horizontal bars of the ``top`` most frequent tags (``tag_counts`` from stats.tag_counts)."""
     rows = tag_counts.head(top)
     if ax is None:
@@ -36,7 +37,7 @@ def plot_top_tags(tag_counts: pd.Series, top: int = 30, ax=None) -> Figure:  # n
     return ax.figure
 
 
-def plot_tags_per_image(tags_per_image: pd.Series, ax=None) -> Figure:  # noqa: ANN001
+def plot_tags_per_image(tags_per_image: pd.Series, ax: Axes | None = None) -> Figure:
     """Distribution of the number of tags per image."""
     counts = tags_per_image.value_counts().sort_index()
     if ax is None:

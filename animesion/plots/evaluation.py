@@ -5,10 +5,11 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 
-def plot_per_class(per_class: pd.DataFrame, worst: int = 15, ax=None) -> Figure:  # noqa: ANN001
+def plot_per_class(per_class: pd.DataFrame, worst: int = 15, ax: Axes | None = None) -> Figure:
     """Horizontal bars of the ``worst`` classes by accuracy (classes with samples only)."""
     rows = per_class.dropna(subset=["accuracy"]).nsmallest(worst, "accuracy")
     if ax is None:
@@ -21,7 +22,7 @@ def plot_per_class(per_class: pd.DataFrame, worst: int = 15, ax=None) -> Figure:
     return ax.figure
 
 
-def plot_confused_pairs(pairs: pd.DataFrame, ax=None) -> Figure:  # noqa: ANN001
+def plot_confused_pairs(pairs: pd.DataFrame, ax: Axes | None = None) -> Figure:
     """Bars of the most frequent (true → predicted) mistakes."""
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 0.3 * max(len(pairs), 1) + 1.2))

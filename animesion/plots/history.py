@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 
-def plot_history(history: pd.DataFrame, axes=None) -> Figure:  # noqa: ANN001 - a pair of matplotlib Axes
+def plot_history(history: pd.DataFrame, axes: Sequence[Axes] | None = None) -> Figure:
     """Loss (train, val) and top-1 accuracy (train, val, val top-5) per epoch, side by side."""
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(11, 3.8))

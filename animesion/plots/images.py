@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -11,7 +12,8 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 
-def _as_array(image) -> np.ndarray:  # noqa: ANN001 - PIL image, tensor [3, H, W] in [0, 1], or array
+def _as_array(image: Any) -> np.ndarray:
+    """A PIL image, a tensor [3, H, W] in [0, 1] or an array, as an [H, W, 3] array for ``imshow``."""
     if isinstance(image, Image.Image):
         return np.asarray(image)
     if hasattr(image, "permute"):

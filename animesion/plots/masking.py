@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 
-def plot_mask_schedule(curve: pd.DataFrame, title: str = "", ax=None) -> Figure:  # noqa: ANN001
+def plot_mask_schedule(curve: pd.DataFrame, title: str = "", ax: Axes | None = None) -> Figure:
     """Share of tag tokens masked at each optimizer step (``curve`` from ``training.masking.schedule_curve``)."""
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.2))

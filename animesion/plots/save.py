@@ -6,10 +6,9 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
+from ..atomic import atomic_write
+
 
 def save_figure(fig: Figure, folder: str | Path, name: str) -> Path:
-    """Save ``fig`` as ``folder/name`` (PNG, 120 dpi), creating the folder; return the path."""
-    path = Path(folder) / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120, bbox_inches="tight")
-    return path
+    """Save ``fig`` as ``folder/name`` (PNG, 120 dpi) atomically, creating the folder; return the path."""
+    return atomic_write(Path(folder) / name, lambda tmp: fig.savefig(tmp, format="png", dpi=120, bbox_inches="tight"))

@@ -1,7 +1,6 @@
-"""Training: the run loop, schedules, losses, checkpoints, resumable states and run folders."""
+"""``03_train``: the run loop, losses, resumable states, run folders and their figures (``train``, ``launch``)."""
 
-from .checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from .launch import launch, load_result
 from .trainer import TrainResult, train
 
-__all__ = ["Checkpoint", "TrainResult", "launch", "load_checkpoint", "load_result", "save_checkpoint", "train"]
+__all__ = ["TrainResult", "launch", "load_result", "train"]

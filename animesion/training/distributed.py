@@ -16,7 +16,7 @@ from accelerate.utils import ProjectConfiguration
 
 from ..config.train import TrainConfig
 from ..errors import ConfigError
-from ..evaluation.predict import Predictions
+from ..prediction.predictions import Predictions
 from ..tracking import trackers_for
 from .run_dir import RunDir
 
@@ -74,7 +74,7 @@ def gather_predictions(accelerator: Accelerator, preds: Predictions) -> Predicti
     """
     if accelerator.num_processes == 1:
         return preds
-    fields = {name: getattr(preds, name).to(accelerator.device) for name in Predictions.__dataclass_fields__
+    fields = {name: getattr(preds, name).to(accelerator.device) for name in Predictions.names()
               if getattr(preds, name) is not None}  # token_pred/token_loss exist for tag models only
     fields["indices"] = fields["indices"] + 1  # 0 marks the padding added below
     fields = {name: accelerator.gather(accelerator.pad_across_processes(t, dim=0)).cpu() for name, t in fields.items()}

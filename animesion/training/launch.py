@@ -42,5 +42,6 @@ def load_result(config: TrainConfig) -> TrainResult:
     run = RunDir(config)
     if not run.metrics_path.is_file():
         raise CheckpointError(f"'{run.path}' holds no finished run (no metrics.json); train it first.")
+    figures = {path.stem: path for path in sorted((run.path / "figures").glob("*.png"))}
     return TrainResult(run.path, pd.read_csv(run.history_path), json.loads(run.metrics_path.read_text()),
-                       run.checkpoint("best"), run.checkpoint("last"))
+                       run.checkpoint("best"), run.checkpoint("last"), figures)

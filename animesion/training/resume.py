@@ -18,9 +18,9 @@ from typing import Any, Protocol
 
 import torch
 
+from ..atomic import atomic_write
 from ..config.train import TrainConfig
 from ..errors import CheckpointError
-from .atomic import atomic_write
 from .run_dir import NOT_IN_RUN_NAME, RunDir
 
 log = logging.getLogger(__name__)

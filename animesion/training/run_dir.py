@@ -11,10 +11,10 @@ from typing import Any
 
 import yaml
 
+from ..atomic import atomic_write
 from ..config.train import TrainConfig
 from ..errors import CheckpointError
 from ..paths import resolve_path
-from .atomic import atomic_write
 
 # Parameters that do not change what is trained, so they do not change the run folder either: a run
 # resumed with ``resume=True``, more loader workers, another process count or another speed setting
@@ -61,10 +61,6 @@ class RunDir:
     def states(self) -> list[Path]:
         """The resumable training states in this folder, oldest first."""
         return sorted(self.states_path.glob("epoch[0-9][0-9][0-9][0-9].pt"))
-
-    def figure(self, name: str) -> Path:
-        """Path of a figure file."""
-        return self.path / "figures" / name
 
     def write_params(self, config: TrainConfig) -> None:
         """Write ``params.yaml``: a parameters file that reproduces this run."""

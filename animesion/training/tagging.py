@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from torch import Tensor
 
+from ..data.masking import MaskedTokens, TagMasker
 from ..data.tokenization.base import TagTokenizer
-from .masking import MaskedTokens, TagMasker
 
 
 @dataclass

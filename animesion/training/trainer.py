@@ -19,31 +19,35 @@ import pandas as pd
 import torch
 from accelerate import Accelerator
 from accelerate.utils import gather_object, set_seed
-from torch import nn
+from torch.optim.lr_scheduler import LambdaLR
 from torch.utils.data import DataLoader
 
+from ..atomic import atomic_write
 from ..config.train import TrainConfig
 from ..data.dataset import DatasetSplits, ImageDataset, load_dataset, make_loader
+from ..data.mask_schedules import ScheduleSteps
+from ..data.masking import TagMasker
 from ..data.tag_tokens import TaggedImages
-from ..data.tokenization import TagTokenizer, build_tokenizer
-from ..data.transforms import build_transform
+from ..data.tokenization import build_tokenizer
+from ..data.tokenization.base import TagTokenizer
+from ..data.transforms import build_transform, decode_size
 from ..evaluation.metrics import summary
-from ..evaluation.predict import Predictions, predict
 from ..evaluation.tag_results import TEST_TAGS_FILE, TagResults, tag_results
-from ..models import count_parameters, create_model
+from ..models.checkpoint import load_checkpoint, save_checkpoint
+from ..models.factory import count_parameters, create_model
+from ..optim.schedules import lr_factor
 from ..performance import prepare_model, resolve_workers
+from ..prediction.predictions import Predictions
+from ..prediction.predictor import Predictor
 from ..tracking import PROJECT, hparams, init_kwargs
-from .atomic import atomic_write
-from .checkpoint import load_checkpoint, save_checkpoint
 from .distributed import forget_single_process_state, gather_predictions, make_accelerator
 from .engine import train_one_epoch
+from .figures import write_figures
 from .losses import TrainingLoss
-from .masking import ScheduleSteps, TagMasker
 from .resume import Progress, Stateful, clear_states, newest_state, prune_states, restore_state, save_state
 from .rng import capture_rng, restore_rng
 from .run_dir import RunDir
 from .sampling import make_train_loader
-from .schedules import LR_SCHEDULES
 from .tagging import TagTraining
 from .weights import load_initial_weights
 
@@ -59,18 +63,14 @@ class Callback(Protocol):
 
 @dataclass
 class TrainResult:
-    """What a run produced: its folder, per-epoch history, final metrics and checkpoint paths."""
+    """What a run produced: its folder, per-epoch history, final metrics, checkpoint paths and figures."""
 
     run_dir: Path
     history: pd.DataFrame
     metrics: dict[str, Any]
     best_checkpoint: Path
     last_checkpoint: Path
-
-
-def pick_device() -> torch.device:
-    """CUDA when available, else CPU (for evaluation outside a training run; training asks Accelerate)."""
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    figures: dict[str, Path]
 
 
 def build_loaders(config: TrainConfig, data: DatasetSplits, workers: int = 0,
@@ -78,13 +78,14 @@ def build_loaders(config: TrainConfig, data: DatasetSplits, workers: int = 0,
     """Train (epoch-seeded shuffle and augmentation) and val/test (in order, every sample) loaders.
 
     ``workers``: loader processes per loader (``config.no_cpu_workers`` resolved for the device). With a
-    ``tokenizer`` (vision+tags models) every sample also carries its tags as tokens.
+    ``tokenizer`` (vision+tags models) every sample also carries its tags as tokens. Val and test are
+    read as a :class:`Predictor` reads pictures (its eval transform and decode size).
     """
     loaders = {}
     for split, records in data.splits.items():
         train = split == "train"
         dataset = ImageDataset(records, data.image_root, build_transform(config.image_size, train),
-                               draft_size=config.image_size + 32)
+                               draft_size=decode_size(config.image_size))
         if tokenizer is not None:
             dataset = TaggedImages(dataset, tokenizer, shuffle=train and config.shuffle_tokens)
         if train:
@@ -125,7 +126,8 @@ def _train(config: TrainConfig, run: RunDir, accelerator: Accelerator, callbacks
     tokenizer = build_tokenizer(config.tokenizer, data, config.max_text_seq_len) if config.multimodal else None
     loaders = build_loaders(config, data, workers, tokenizer)
     log.info("%d data-loading worker process(es) per loader", workers)
-    model = create_model(config, data.num_classes, tokenizer.vocab_size if tokenizer else None)
+    spec = config.model_spec(data.num_classes, tokenizer.vocab_size if tokenizer else None)
+    model = create_model(spec)
     loaded = load_initial_weights(model, config) if config.checkpoint_path else None
     if tokenizer is not None:
         model.use_tokenizer(tokenizer)
@@ -134,10 +136,9 @@ def _train(config: TrainConfig, run: RunDir, accelerator: Accelerator, callbacks
     batches = min(len(loaders["train"]), max_steps or len(loaders["train"]))
     steps_per_epoch = math.ceil(batches / config.gradient_accumulation_steps)  # optimizer steps
     optimizer = torch.optim.SGD(model.parameters(), lr=config.learning_rate, momentum=0.9)
-    scheduler = LR_SCHEDULES.get(config.lr_scheduler)(
-        optimizer, total_steps=steps_per_epoch * config.no_epochs, warmup_steps=config.warmup_steps,
-        steps_per_epoch=steps_per_epoch, epoch_decay=config.epoch_decay,
-    )
+    scheduler = LambdaLR(optimizer, lr_factor(config.lr_scheduler, total_steps=steps_per_epoch * config.no_epochs,
+                                              warmup_steps=config.warmup_steps, steps_per_epoch=steps_per_epoch,
+                                              epoch_decay=config.epoch_decay))
     model, optimizer, scheduler, train_loader, val_loader, test_loader = accelerator.prepare(
         model, optimizer, scheduler, loaders["train"], loaders["val"], loaders["test"])
     # Everything a resumed run needs back, the tag masker's step included. The plain module (no DDP or
@@ -163,7 +164,12 @@ def _train(config: TrainConfig, run: RunDir, accelerator: Accelerator, callbacks
                         "only masked tags at evaluation, so its test accuracy does not show what it learned "
                         "from tags; set mask_schedule to train it to predict them")
     loss_fn = TrainingLoss(config)
-    meta = {"class_names": data.class_names, "vocab": data.vocab, "tokenizer": tokenizer}
+    meta = {"spec": spec, "class_names": data.class_names, "training": config.to_dict(), "vocab": data.vocab,
+            "tokenizer": tokenizer}
+    # Validation predicts with the weights being trained, as 04 and 05 will predict with the checkpoint.
+    predictor = Predictor(stateful["model"], spec, data.class_names, device=accelerator.device,
+                          mixed_precision=config.mixed_precision, tokenizer=tokenizer,
+                          channels_last=config.channels_last)
     tag_eval = partial(_tag_metrics, data=data, tokenizer=tokenizer) if tags is not None else None
     for epoch in range(state.epoch + 1, config.no_epochs + 1):
         start = time.perf_counter()
@@ -171,7 +177,7 @@ def _train(config: TrainConfig, run: RunDir, accelerator: Accelerator, callbacks
         train_loader.set_epoch(epoch)
         stats = train_one_epoch(model, train_loader, optimizer, scheduler, loss_fn, accelerator, epoch=epoch,
                                 log_freq=config.log_freq, max_steps=max_steps, progress=progress, tags=tags)
-        val, val_preds = _evaluate(stateful["model"], val_loader, accelerator, max_steps, "validating", progress)
+        val, val_preds = _evaluate(predictor, val_loader, accelerator, max_steps, "validating", progress)
         row = {"epoch": epoch, "lr": lr, **{k: v for k, v in stats.items() if k != "optimizer_steps"},
                "val_loss": val["loss"], "val_top1": val["top1"], "val_top5": val["top5"]}
         if tag_eval is not None:
@@ -190,9 +196,8 @@ def _train(config: TrainConfig, run: RunDir, accelerator: Accelerator, callbacks
             callback.on_epoch_end(pd.DataFrame(state.history))
 
     accelerator.wait_for_everyone()  # the main process has written best.safetensors
-    best = load_checkpoint(run.checkpoint("best"), accelerator.device)
-    prepare_model(best.model, channels_last=config.channels_last)  # in place; not compiled again for one pass
-    test, test_preds = _evaluate(best.model, test_loader, accelerator, max_steps, "testing", progress)
+    best = Predictor.from_checkpoint(load_checkpoint(run.checkpoint("best")), accelerator.device)
+    test, test_preds = _evaluate(best, test_loader, accelerator, max_steps, "testing", progress)
     tag_test = tag_eval(test_preds, "test") if tag_eval is not None else None
     metrics = {
         "run_name": run.name, "test_top1": test["top1"], "test_top5": test["top5"], "test_loss": test["loss"],
@@ -207,10 +212,12 @@ def _train(config: TrainConfig, run: RunDir, accelerator: Accelerator, callbacks
     if tag_test is not None:
         metrics |= {f"test_{k}": v for k, v in tag_test.scores.items()}
         metrics["test_tag_predictions"] = str(run.path / TEST_TAGS_FILE)
+    figures = {}
     if accelerator.is_main_process:
         run.write_metrics(metrics)
         if tag_test is not None:
             atomic_write(run.path / TEST_TAGS_FILE, lambda tmp: tag_test.table.to_csv(tmp, index=False))
+        figures = write_figures(run, config, pd.DataFrame(state.history), state.step)
     log.info("test top-1 %.2f%% top-5 %.2f%% (best val epoch %d)", test["top1"], test["top5"],
              state.best_top1_epoch)
     if tag_test is not None:
@@ -218,7 +225,7 @@ def _train(config: TrainConfig, run: RunDir, accelerator: Accelerator, callbacks
                  tag_test.scores["tag_micro_f1"], tag_test.scores["tag_micro_precision"],
                  tag_test.scores["tag_micro_recall"], tag_test.scores["tag_macro_f1"], TEST_TAGS_FILE)
     return TrainResult(run.path, pd.DataFrame(state.history), metrics, run.checkpoint("best"),
-                       run.checkpoint("last"))
+                       run.checkpoint("last"), figures)
 
 
 def _start(config: TrainConfig, run: RunDir, accelerator: Accelerator,
@@ -249,11 +256,11 @@ def _start(config: TrainConfig, run: RunDir, accelerator: Accelerator,
     return state, path
 
 
-def _evaluate(model: nn.Module, loader: DataLoader, accelerator: Accelerator, max_batches: int | None, desc: str,
-              progress: bool) -> tuple[dict[str, float], Predictions]:
+def _evaluate(predictor: Predictor, loader: DataLoader, accelerator: Accelerator, max_batches: int | None,
+              desc: str, progress: bool) -> tuple[dict[str, float], Predictions]:
     """Loss, top-1 and top-5 over every sample of ``loader``, counted once across processes, and the predictions."""
-    preds = gather_predictions(accelerator, predict(model, loader, accelerator.device, max_batches=max_batches,
-                                                    desc=desc, progress=progress))
+    preds = gather_predictions(accelerator, predictor.predict_loader(loader, max_batches=max_batches, desc=desc,
+                                                                     progress=progress))
     return summary(preds), preds
 
 
@@ -298,10 +305,10 @@ def _save_epoch(config: TrainConfig, run: RunDir, accelerator: Accelerator, stat
     info = {"epoch": epoch, "val_top1": val["top1"], "val_loss": val["loss"]}
     run.write_history(state.history)
     if better_top1:
-        save_checkpoint(run.checkpoint("best"), model, config, **meta, info=info)
+        save_checkpoint(run.checkpoint("best"), model, **meta, info=info)
     if better_loss:
-        save_checkpoint(run.checkpoint("best_loss"), model, config, **meta, info=info)
-    save_checkpoint(run.checkpoint("last"), model, config, **meta, info=info)
+        save_checkpoint(run.checkpoint("best_loss"), model, **meta, info=info)
+    save_checkpoint(run.checkpoint("last"), model, **meta, info=info)
     if due:
         save_state(run.state(epoch), config, state, stateful, rng)
         prune_states(run, config.keep_last)

@@ -42,7 +42,8 @@ ACCESSORY_TAGS = {
     "none": [], "ribbon": ["hair ribbon"], "glasses": ["glasses"], "hat": ["hat"],
     "hair_clip": ["hairclip"], "animal_ears": ["animal ears", "cat ears"],
 }
-EXPRESSION_TAGS = {"neutral": [], "smile": ["smile"], "open_mouth": [":d", "open mouth"], "closed_eyes": ["closed eyes"]}
+EXPRESSION_TAGS = {"neutral": [], "smile": ["smile"], "open_mouth": [":d", "open mouth"],
+                   "closed_eyes": ["closed eyes"]}
 
 _FIRST = ("aoi", "hana", "yuki", "rin", "mio", "saki", "kana", "nori", "emi", "rei", "mika", "sora", "yui",
           "haru", "natsu", "aki", "fuyu", "kiri", "momo", "nene", "chika", "ran", "ume", "tomo")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from PIL import Image, ImageDraw
@@ -112,7 +113,11 @@ def draw_character(character: Character, pose: Pose, size: int) -> Image.Image:
     return img
 
 
-def _draw_accessory(d: ImageDraw.ImageDraw, accessory: str, pt, box, hair: Color, size: int) -> None:  # noqa: ANN001
+Point = Callable[[float, float], tuple[float, float]]  # face coordinates → pixels
+Box = Callable[[float, float, float, float], list[float]]
+
+
+def _draw_accessory(d: ImageDraw.ImageDraw, accessory: str, pt: Point, box: Box, hair: Color, size: int) -> None:
     if accessory == "ribbon":
         d.polygon([pt(-0.1, -1.0), pt(-0.7, -1.35),
                    pt(-0.7, -0.7)], fill=(230, 30, 60))

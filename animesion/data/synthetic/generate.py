@@ -9,15 +9,15 @@ import tempfile
 from pathlib import Path
 
 from PIL import Image
-from ...utils.progress import progress_bar
 
-from ...config.synthetic import SyntheticConfig
 from ...errors import DataError
+from ...utils.progress import progress_bar
 from ..layout_writer import write_daf_labels
 from ..records import Record
 from ..vocab import Vocabulary
 from .characters import EXPRESSIONS, Character, make_cast
 from .drawing import draw_character, random_pose
+from .spec import SyntheticConfig
 
 MANIFEST = "synthetic.json"
 FORMAT_VERSION = 1  # bump when the drawing changes, so cached datasets are redrawn
@@ -31,6 +31,18 @@ def read_manifest(root: str | Path) -> dict | None:
     """The generation parameters of the synthetic dataset at ``root``, or None if there is none."""
     path = Path(root) / MANIFEST
     return json.loads(path.read_text()) if path.is_file() else None
+
+
+def _same_drawing(manifest: dict, spec: SyntheticConfig) -> bool:
+    """Whether a dataset with ``manifest`` is what ``spec`` draws (older manifests converted first)."""
+    drawn = SyntheticConfig.from_manifest(manifest)
+    return manifest.get("format_version") == FORMAT_VERSION and drawn == spec
+
+
+def read_spec(root: str | Path) -> SyntheticConfig | None:
+    """The :class:`SyntheticConfig` the synthetic dataset at ``root`` was drawn with, or None."""
+    manifest = read_manifest(root)
+    return None if manifest is None else SyntheticConfig.from_manifest(manifest)
 
 
 def draw_sample(character: Character, rng: random.Random, size: int) -> tuple[Image.Image, list[str]]:
@@ -67,13 +79,14 @@ def generate_synthetic(root: str | Path, spec: SyntheticConfig | None = None, pr
     try:
         cast = make_cast(spec.no_classes, spec.seed)
         records: list[Record] = []
-        bar = progress_bar(total=spec.no_classes * spec.images_per_class, desc="drawing synthetic set", disable=not progress)
+        bar = progress_bar(total=spec.no_classes * spec.images_per_class, desc="drawing synthetic set",
+                           disable=not progress)
         for class_id, character in enumerate(cast):
             folder = tmp / "faces" / f"{class_id:04d}"
             folder.mkdir(parents=True)
             rng = random.Random(f"{spec.seed}-{class_id}")
             for i in range(spec.images_per_class):
-                image, tags = draw_sample(character, rng, spec.image_size)
+                image, tags = draw_sample(character, rng, spec.picture_size)
                 rel = f"{class_id:04d}/{class_id:04d}_{i:05d}.jpg"
                 image.save(tmp / "faces" / rel, quality=90)
                 records.append(Record(rel, class_id, tuple(tags)))
@@ -101,6 +114,6 @@ def ensure_synthetic(root: str | Path, spec: SyntheticConfig | None = None, prog
     is not redrawn at the default size), and a missing one is drawn with the default parameters.
     """
     manifest = read_manifest(root)
-    if manifest is not None and (spec is None or manifest == _manifest(spec)):
+    if manifest is not None and (spec is None or _same_drawing(manifest, spec)):
         return Path(root)
     return generate_synthetic(root, spec, progress=progress)

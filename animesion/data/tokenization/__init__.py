@@ -8,35 +8,43 @@
 
 ``source`` says which vocabulary is used (for ``wp``: BERT's uncased vocabulary from disk or the Hugging
 Face cache, or one trained on the dataset's tags when BERT's is not on this machine).
+
+This module holds the registries only, so a config can list the names without importing torch or the
+``tokenizers`` library; each builder imports its tokenizer when it is called.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...errors import DataError
 from ...registry import Registry
-from ..dataset import VOCAB_MIN_COUNT, DatasetSplits
-from ..layouts import LAYOUTS
-from ..readers import labels_dir
-from ..vocab import Vocabulary
-from .base import TagTokenizer
-from .tag import WholeTagTokenizer
-from .wordpiece import WordPieceTagTokenizer, find_bert_vocab, train_wordpiece_vocab
 
-Builder = Callable[..., TagTokenizer]  # (dataset, max_len, bert_vocab) -> tokenizer
+if TYPE_CHECKING:
+    from ..dataset import DatasetSplits
+    from ..vocab import Vocabulary
+    from .base import TagTokenizer
+
+Builder = Callable[..., "TagTokenizer"]  # (dataset, max_len, bert_vocab) -> tokenizer
 TOKENIZERS: Registry[Builder] = Registry("tokenizer")
 
 
 @TOKENIZERS.register("tag")
 def _build_tag(dataset: DatasetSplits, max_len: int, bert_vocab: str | Path | None = None) -> TagTokenizer:
+    from .tag import WholeTagTokenizer
+
     return WholeTagTokenizer(dataset.vocab, max_len, source=f"tag vocabulary {dataset.vocab_source}")
 
 
 @TOKENIZERS.register("wp")
 def _build_wordpiece(dataset: DatasetSplits, max_len: int, bert_vocab: str | Path | None = None) -> TagTokenizer:
+    from ..layouts import LAYOUTS
+    from ..readers import labels_dir
+    from ..vocab import VOCAB_MIN_COUNT
+    from .wordpiece import WordPieceTagTokenizer, find_bert_vocab, train_wordpiece_vocab
+
     vocab_file = find_bert_vocab(bert_vocab)
     if vocab_file is not None:
         source = f"BERT uncased WordPiece vocabulary ({vocab_file})"
@@ -48,12 +56,22 @@ def _build_wordpiece(dataset: DatasetSplits, max_len: int, bert_vocab: str | Pat
     return WordPieceTagTokenizer(vocab_file, max_len, dataset.vocab.tags, source=source)
 
 
-Restorer = Callable[[dict[str, Any], Vocabulary], TagTokenizer]  # (state, tag vocabulary) -> tokenizer
+Restorer = Callable[[dict[str, Any], "Vocabulary"], "TagTokenizer"]  # (state, tag vocabulary) -> tokenizer
 RESTORERS: Registry[Restorer] = Registry("tokenizer")
-RESTORERS.register("tag")(lambda state, vocab: WholeTagTokenizer(vocab, state["max_len"], state["source"]))
-RESTORERS.register("wp")(
-    lambda state, vocab: WordPieceTagTokenizer(state["pieces"], state["max_len"], vocab.tags, state["source"])
-)
+
+
+@RESTORERS.register("tag")
+def _restore_tag(state: dict[str, Any], vocab: Vocabulary) -> TagTokenizer:
+    from .tag import WholeTagTokenizer
+
+    return WholeTagTokenizer(vocab, state["max_len"], state["source"])
+
+
+@RESTORERS.register("wp")
+def _restore_wordpiece(state: dict[str, Any], vocab: Vocabulary) -> TagTokenizer:
+    from .wordpiece import WordPieceTagTokenizer
+
+    return WordPieceTagTokenizer(state["pieces"], state["max_len"], vocab.tags, state["source"])
 
 
 def restore_tokenizer(state: dict[str, Any], vocab: Vocabulary) -> TagTokenizer:
@@ -75,5 +93,4 @@ def build_tokenizer(name: str, dataset: DatasetSplits, max_len: int = 16,
     return builder(dataset, max_len, bert_vocab)
 
 
-__all__ = ["TOKENIZERS", "TagTokenizer", "WholeTagTokenizer", "WordPieceTagTokenizer", "build_tokenizer",
-           "find_bert_vocab", "restore_tokenizer", "train_wordpiece_vocab"]
+__all__ = ["TOKENIZERS", "build_tokenizer", "restore_tokenizer"]

@@ -67,6 +67,16 @@ class TagTokenizer(ABC):
         """``[CLS] [mask]… [SEP]`` (``max_len`` ids): the tag input of a model when no tag may be seen."""
         return masked_prompt(self.max_len, self.cls_id, self.sep_id, self.mask_id)
 
+    def predicted_tags(self, token_pred: torch.Tensor) -> list[list[str]]:
+        """The tag set (unique, in order) each row of ``token_pred`` [N, T] predicts at the masked prompt's positions.
+
+        Only the positions the masked prompt hides are read (not [CLS] and [SEP]); ``decode`` turns the ids
+        into known tags (for WordPiece, the dataset's tags found in the pieces).
+        """
+        prompt = self.masked_prompt().to(token_pred.device)
+        ids = torch.where(prompt == self.mask_id, token_pred, self.pad_id)
+        return [list(dict.fromkeys(self.decode(row))) for row in ids]
+
     def encode_batch(self, batch: Sequence[Sequence[str]]) -> torch.Tensor:
         """Encode several tag lists: a LongTensor [B, max_len]."""
         return torch.tensor([self.encode(tags) for tags in batch], dtype=torch.long).reshape(len(batch), self.max_len)

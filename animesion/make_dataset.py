@@ -20,27 +20,26 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 from PIL import Image
-from ..utils.progress import progress_bar
 
-from ..config.make_dataset import DEMO_INPUT, MakeDatasetConfig
-from ..config.synthetic import SyntheticConfig
-from ..errors import DataError, ImageLoadError
-from ..paths import resolve_path
-from ..plots.images import image_grid
-from .dataset import load_dataset
-from .demo_tree import make_demo_tree
-from .folder_tree import FoundImage, scan_folder_tree
-from .images import load_rgb, load_thumbnails, strict_decoding
-from .layout_writer import write_daf_labels
-from .records import Record
-from .splitting import stratified_split
-from .synthetic import ensure_synthetic
-from .vocab import Vocabulary
+from .config.make_dataset import DEMO_INPUT, MakeDatasetConfig
+from .data.dataset import load_dataset
+from .data.demo_tree import make_demo_tree
+from .data.folder_tree import FoundImage, scan_folder_tree
+from .data.images import load_rgb, load_thumbnails, strict_decoding
+from .data.layout_writer import write_daf_labels
+from .data.layouts import SPLITS
+from .data.records import Record
+from .data.splitting import stratified_split
+from .data.synthetic import SyntheticConfig, ensure_synthetic
+from .data.vocab import Vocabulary
+from .errors import DataError, ImageLoadError
+from .paths import resolve_path
+from .plots.images import image_grid
+from .utils.progress import progress_bar
 
 MANIFEST = "make_dataset.json"
 REPORT_DIR = "report"
 IMAGE_DIR, LABELS_DIR = "faces", "labels"  # the DAF:re faces layout, read back as dataset_name=danbooruFaces
-SPLITS = ("train", "val", "test")
 
 
 @dataclass
@@ -203,7 +202,7 @@ def _write_report(folder: Path, made: MadeDataset, config: MakeDatasetConfig) ->
 
 def _make_synthetic(config: MakeDatasetConfig, progress: bool) -> MadeDataset:
     spec = SyntheticConfig(no_classes=config.no_classes, images_per_class=config.images_per_class,
-                           image_size=config.image_size, seed=config.seed, val_percent=config.val_percent,
+                           picture_size=config.picture_size, seed=config.seed, val_percent=config.val_percent,
                            test_percent=config.test_percent)
     root = ensure_synthetic(resolve_path(config.dataset_path), spec, progress=progress)
     data = load_dataset("synthetic", root, with_tags=True, progress=progress)

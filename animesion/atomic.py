@@ -7,7 +7,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from ..errors import CheckpointError
+from .errors import CheckpointError
 
 
 def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:

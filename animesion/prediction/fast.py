@@ -1,30 +1,30 @@
 """Optional CPU fast paths for inference: int8 Linear layers (PyTorch) or ONNX Runtime.
 
-``make_fast(ckpt, fast_path)`` returns a copy of the checkpoint whose model runs faster on CPU and
-still returns a :class:`ModelOutput`, so :func:`predict_folder` and every other caller use it as is.
+``make_fast(predictor, fast_path)`` returns a predictor whose model runs faster on the CPU and still
+returns a :class:`ModelOutput`, so every caller uses it as is.
 
 - ``int8``: dynamic quantisation of every ``nn.Linear`` (weights int8 per output channel, activations
   quantised on the fly). Transformers spend almost all their time in Linear layers, so ViTs gain most;
   CNNs keep their convolutions in fp32 and gain little. Predictions can change where the top two
   classes are nearly tied, which is why the benchmark reports top-1 agreement with fp32.
 - ``onnx``: the model exported to ONNX and run by ONNX Runtime with its graph fusions, in fp32, so the
-  predictions are the same as PyTorch's up to rounding.
+  predictions are the same as PyTorch's up to rounding. Only the logits come back, so embeddings (and
+  with them enrolment) are not available on this path.
 """
 
 from __future__ import annotations
 
 import copy
-import dataclasses
 import warnings
 
 import torch
 from torch import Tensor, nn
 
 from ..errors import ConfigError
-from ..export import LogitsOnly
 from ..models.output import ModelOutput, model_output
 from ..registry import Registry
-from ..training.checkpoint import Checkpoint
+from .onnx import onnx_program
+from .predictor import Predictor
 
 FAST_PATHS: Registry = Registry("fast_path")
 
@@ -48,9 +48,12 @@ def quantize_linear_int8(model: nn.Module, image_size: int) -> nn.Module:
 
 
 class OnnxRuntimeModel(nn.Module):
-    """An ONNX Runtime session behind the ``nn.Module`` interface: images in, :class:`ModelOutput` out."""
+    """An ONNX Runtime session behind the ``nn.Module`` interface: images in, :class:`ModelOutput` out.
 
-    def __init__(self, session, input_name: str) -> None:  # noqa: ANN001 - onnxruntime.InferenceSession
+    The graph returns logits only; ``embedding`` is an empty [B, 0] tensor.
+    """
+
+    def __init__(self, session, input_name: str) -> None:  # session: onnxruntime.InferenceSession
         super().__init__()
         self.session = session
         self.input_name = input_name
@@ -60,7 +63,8 @@ class OnnxRuntimeModel(nn.Module):
     def forward(self, images: Tensor) -> ModelOutput:
         """images [B, 3, H, W] (any device, fp32) → logits [B, num_classes] on the CPU."""
         feed = {self.input_name: images.detach().float().cpu().contiguous().numpy()}
-        return model_output(torch.from_numpy(self.session.run(None, feed)[0]))
+        logits = torch.from_numpy(self.session.run(None, feed)[0])
+        return model_output(logits, logits.new_empty(logits.shape[0], 0))
 
 
 @FAST_PATHS.register("onnx")
@@ -71,14 +75,7 @@ def onnx_runtime(model: nn.Module, image_size: int) -> nn.Module:
     except ImportError:
         raise ConfigError("fast_path='onnx' needs the onnxruntime package (pip install onnxruntime onnxscript); "
                           "or use fast_path='int8'.") from None
-
-    wrapped = LogitsOnly(copy.deepcopy(model).cpu().float().eval()).eval()
-    example = torch.zeros(2, 3, image_size, image_size)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the exporter reports its own progress and version notes
-        program = torch.onnx.export(wrapped, (example,), None, input_names=["images"], output_names=["logits"],
-                                    dynamic_shapes={"images": {0: torch.export.Dim("batch")}}, dynamo=True,
-                                    verbose=False)
+    program = onnx_program(model, image_size)
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.intra_op_num_threads = torch.get_num_threads()
@@ -88,20 +85,22 @@ def onnx_runtime(model: nn.Module, image_size: int) -> nn.Module:
     return OnnxRuntimeModel(session, session.get_inputs()[0].name)
 
 
-def make_fast(ckpt: Checkpoint, fast_path: str = "none") -> Checkpoint:
-    """A copy of ``ckpt`` whose model takes the CPU fast path ``fast_path`` (``none`` returns ``ckpt``).
-
-    The fast model runs on the CPU; the original checkpoint and its model are left untouched.
-    """
-    if fast_path == "none":
-        return ckpt
-    if ckpt.config.multimodal:
-        raise ConfigError(f"fast_path='{fast_path}' supports image-only checkpoints; '{ckpt.path}' is a vision+tags "
-                          "model, so set fast_path='none'.")
-    model = FAST_PATHS.get(fast_path)(ckpt.model, ckpt.config.image_size)
-    return dataclasses.replace(ckpt, model=model)
-
-
 def fast_path_names() -> list[str]:
     """The ``fast_path`` choices: ``none`` and every registered fast path."""
     return ["none", *FAST_PATHS.names()]
+
+
+def make_fast(predictor: Predictor, fast_path: str = "none") -> Predictor:
+    """A predictor whose model takes the CPU fast path ``fast_path`` (``none`` returns ``predictor``).
+
+    The fast model runs on the CPU in fp32; the original predictor and its model are left untouched.
+    """
+    if fast_path == "none":
+        return predictor
+    if predictor.spec.multimodal:
+        raise ConfigError(f"fast_path='{fast_path}' supports image-only checkpoints; this one is a vision+tags "
+                          "model, so set fast_path='none'.")
+    return predictor.with_model(FAST_PATHS.get(fast_path)(predictor.model, predictor.spec.image_size))
+
+
+__all__ = ["FAST_PATHS", "OnnxRuntimeModel", "fast_path_names", "make_fast", "quantize_linear_int8"]

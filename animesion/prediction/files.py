@@ -11,15 +11,14 @@ from typing import Any
 
 import pandas as pd
 import torch
+from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
 from ..data.images import load_rgb
-from ..data.transforms import build_transform
-from ..errors import AnimesionError, DataError, ImageLoadError
-from ..evaluation.tag_metrics import predicted_tags
-from ..performance import autocast, prepare_model, resolve_workers
-from ..training.checkpoint import Checkpoint
+from ..errors import DataError, ImageLoadError
+from ..performance import resolve_workers
 from ..utils.progress import progress_bar
+from .predictor import Predictor
 
 MIN_BATCHES_FOR_WORKERS = 4  # fewer batches are read in this process (measured: a worker then slows it)
 TAGS = "tags"  # column of the predicted tag set (a list per image)
@@ -28,12 +27,14 @@ TAGS = "tags"  # column of the predicted tag set (a list per image)
 @dataclass
 class InferenceResult:
     """``table``: one row per readable image (file, top-k names and probabilities, and ``tags`` when tagging).
-    ``failures``: one row per file that could not be read (file, reason). ``tags_csv``: the file
-    ``gen_tags`` wrote, else None."""
+    ``failures``: one row per file that could not be read (file, reason). ``images``: the first few
+    pictures, decoded for display. ``embeddings``: [N, D] L2-normalised, one row per row of ``table``.
+    ``tags_csv``: the file ``gen_tags`` wrote, else None."""
 
     table: pd.DataFrame
     failures: pd.DataFrame
     images: dict[str, object] = field(default_factory=dict, repr=False)
+    embeddings: Tensor | None = field(default=None, repr=False)
     tags_csv: Path | None = None
 
     def top_lists(self, files: list[str]) -> tuple[list[list[str]], list[list[float]]]:
@@ -56,14 +57,6 @@ def list_files(folder: str | Path) -> list[Path]:
     if not folder.is_dir():
         raise DataError(f"test_path '{folder}' is not a folder.")
     return sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
-
-
-def require_tagger(ckpt: Checkpoint) -> None:
-    """Refuse a checkpoint that cannot predict tags (not trained with multimodal and a mask_schedule)."""
-    if ckpt.tokenizer is None or not ckpt.config.mask_schedule:
-        raise AnimesionError("Predicting tags (mode 'recognition_tagging' or 'gen_tags') needs a checkpoint trained "
-                             f"with multimodal=True and a mask_schedule; '{ckpt.path}' has multimodal="
-                             f"{ckpt.config.multimodal} and mask_schedule={ckpt.config.mask_schedule!r}.")
 
 
 class FolderImages(Dataset):
@@ -93,57 +86,48 @@ def collate_files(items: list[dict[str, Any]]) -> dict[str, Any]:
             "failures": [{"file": item["file"], "reason": item["reason"]} for item in items if "reason" in item]}
 
 
-@torch.inference_mode()
-def predict_files(ckpt: Checkpoint, files: Sequence[Path], batch_size: int = 32, top_k: int = 5,
+def predict_files(predictor: Predictor, files: Sequence[Path], batch_size: int = 32, top_k: int = 5,
                   keep_images: int = 0, progress: bool = True, tags: bool = False,
                   workers: int = -1) -> InferenceResult:
-    """Top-``top_k`` characters for each of ``files``, ``batch_size`` images per forward pass.
+    """Top-``top_k`` characters (and their embeddings) for each of ``files``, ``batch_size`` images per pass.
 
-    ``tags``: also the predicted tag set of each image (unique tags of the vocabulary; vision+tags
-    checkpoints only). The model sees the image alone: a vision+tags model reads fully masked tags.
+    ``tags``: also the predicted tag set of each image (vision+tags checkpoints with a mask schedule).
     ``keep_images``: how many loaded images to keep in the result for display. ``workers``: processes
     that decode the next batches while the model classifies this one (-1 picks for the cores; fewer than
-    ``MIN_BATCHES_FOR_WORKERS`` batches are read in this process). CNNs are put in channels-last layout
-    (in place; the predictions stay the same).
+    ``MIN_BATCHES_FOR_WORKERS`` batches are read in this process).
     """
-    if tags:
-        require_tagger(ckpt)
-    device = next(ckpt.model.parameters()).device
-    prepare_model(ckpt.model, channels_last=ckpt.config.channels_last)
-    dataset = FolderImages(list(files), build_transform(ckpt.config.image_size, train=False),
-                           ckpt.config.image_size + 32)
+    dataset = FolderImages(list(files), predictor.transform, predictor.decode_size)
     # A worker costs a process start and only pays off once it can decode ahead over several batches.
     batches = math.ceil(len(files) / batch_size)
-    workers = resolve_workers(workers, device.type) if batches >= MIN_BATCHES_FOR_WORKERS else 0
+    workers = resolve_workers(workers, predictor.device.type) if batches >= MIN_BATCHES_FOR_WORKERS else 0
     loader = DataLoader(dataset, batch_size=batch_size, num_workers=max(workers, 0), collate_fn=collate_files,
-                        pin_memory=device.type == "cuda")
-    rows, failures = [], []
-    k = min(top_k, len(ckpt.class_names))
+                        pin_memory=predictor.device.type == "cuda")
+    rows, failures, embeddings = [], [], []
+    k = min(top_k, len(predictor.class_names))
     for batch in progress_bar(loader, desc="classifying", disable=not progress):
         failures += batch["failures"]
         if batch["images"] is None:
             continue
-        with autocast(device):
-            output = ckpt.model(batch["images"].to(device, non_blocking=True))
-        probs, idx = output["logits"].float().softmax(-1).topk(k, dim=-1)
-        tag_sets = predicted_tags(output["token_logits"].argmax(-1), ckpt.tokenizer) if tags else None
-        for n, (name, p, i) in enumerate(zip(batch["files"], probs.tolist(), idx.tolist())):
+        result = predictor.predict(batch["images"], k, tags=tags)
+        embeddings.append(result.embeddings)
+        for n, (name, names, probs) in enumerate(zip(batch["files"], result.names, result.topk_prob.tolist())):
             row = {"file": name}
             for rank in range(k):
-                row[f"top{rank + 1}"] = ckpt.class_names[i[rank]]
-                row[f"top{rank + 1}_prob"] = p[rank]
-            if tag_sets is not None:
-                row[TAGS] = tag_sets[n]
+                row[f"top{rank + 1}"] = names[rank]
+                row[f"top{rank + 1}_prob"] = probs[rank]
+            if result.tags is not None:
+                row[TAGS] = result.tags[n]
             rows.append(row)
     columns = ["file"] + [f"top{r}{suffix}" for r in range(1, k + 1) for suffix in ("", "_prob")]
     table = pd.DataFrame(rows, columns=columns + [TAGS] if tags else columns)
     # Decoded again here, not sent back from the workers: only a few files are shown.
-    kept = {name: load_rgb(name, draft_size=dataset.draft_size) for name in table["file"][:keep_images]}
-    return InferenceResult(table, pd.DataFrame(failures, columns=["file", "reason"]), kept)
+    kept = {name: predictor.load(name) for name in table["file"][:keep_images]}
+    return InferenceResult(table, pd.DataFrame(failures, columns=["file", "reason"]), kept,
+                           torch.cat(embeddings) if embeddings else torch.empty(0, 0))
 
 
-def predict_folder(ckpt: Checkpoint, folder: str | Path, batch_size: int = 32, top_k: int = 5,
+def predict_folder(predictor: Predictor, folder: str | Path, batch_size: int = 32, top_k: int = 5,
                    keep_images: int = 0, progress: bool = True, tags: bool = False,
                    workers: int = -1) -> InferenceResult:
     """:func:`predict_files` on every file in ``folder``."""
-    return predict_files(ckpt, list_files(folder), batch_size, top_k, keep_images, progress, tags, workers)
+    return predict_files(predictor, list_files(folder), batch_size, top_k, keep_images, progress, tags, workers)

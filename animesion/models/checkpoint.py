@@ -1,0 +1,155 @@
+"""Checkpoints as safetensors files that carry their model spec, class names, vocabulary and run parameters.
+
+Loading never unpickles: weights are safetensors, the rest is JSON in the safetensors header. The model
+is rebuilt from the stored :class:`ModelSpec` alone; the training parameters ride along as a plain
+record, never re-validated, so a checkpoint keeps loading when a training option is renamed or gets a
+stricter rule. Checkpoints of the first format (before the spec existed) are converted when read.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import safe_open
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from ..atomic import atomic_write
+from ..data.tokenization import restore_tokenizer
+from ..data.tokenization.base import TagTokenizer
+from ..data.vocab import Vocabulary
+from ..errors import CheckpointError
+from ..paths import resolve_path
+from .factory import create_model
+from .spec import ModelSpec
+
+FORMAT = "animesion-checkpoint-2"
+FORMAT_1 = "animesion-checkpoint-1"  # the whole training config, no model spec (written until 2026-12)
+
+
+@dataclass
+class Checkpoint:
+    """A loaded checkpoint: the model (eval mode) and everything needed to use it.
+
+    ``training``: the parameters of the run that wrote it, as saved (a plain dict; see ``dataset_name`` and
+    the other properties for the ones evaluation and inference read).
+    """
+
+    model: nn.Module
+    spec: ModelSpec
+    class_names: list[str]
+    training: dict[str, Any] = field(default_factory=dict)
+    vocab: Vocabulary | None = None
+    tokenizer: TagTokenizer | None = None  # vision+tags models: the tag tokenizer they were trained with
+    info: dict[str, Any] = field(default_factory=dict)
+    path: Path | None = None
+
+    @property
+    def dataset_name(self) -> str:
+        return self.training.get("dataset_name", "synthetic")
+
+    @property
+    def dataset_path(self) -> str:
+        return self.training.get("dataset_path", "data/synthetic")
+
+    @property
+    def seed(self) -> int:
+        """The run's seed, which also chose the held-out val split of layouts without one."""
+        return int(self.training.get("seed", 0))
+
+    @property
+    def mixed_precision(self) -> str:
+        """How the run computed (``no``, ``bf16``, ``fp16``): predictions autocast the same way."""
+        return self.training.get("mixed_precision", "no")
+
+
+def unwrap(model: nn.Module) -> nn.Module:
+    """The plain module inside torch.compile and DDP wrappers."""
+    return getattr(model, "_orig_mod", getattr(model, "module", model))
+
+
+def save_checkpoint(
+    path: str | Path, model: nn.Module, spec: ModelSpec, class_names: list[str], training: dict[str, Any],
+    vocab: Vocabulary | None = None, info: dict[str, Any] | None = None, tokenizer: TagTokenizer | None = None,
+) -> Path:
+    """Atomically write the weights of ``model`` with its spec, class names, run parameters, vocabulary,
+    tag tokenizer and ``info`` (epoch, val metrics, …)."""
+    state = {k: v.detach().cpu().contiguous() for k, v in unwrap(model).state_dict().items()}
+    meta = {
+        "format": FORMAT,
+        "model_spec": json.dumps(spec.to_dict()),
+        "training": json.dumps(training),
+        "class_names": json.dumps(class_names),
+        "vocab": json.dumps(vocab.idx2word if vocab else None),
+        "info": json.dumps(info or {}),
+        "tokenizer": json.dumps(tokenizer.state() if tokenizer else None),
+    }
+    return atomic_write(path, lambda tmp: save_file(state, str(tmp), metadata=meta))
+
+
+def _legacy_spec(config: dict[str, Any], num_classes: int, vocab_size: int | None) -> dict[str, Any]:
+    """The model spec of a first-format checkpoint, read from its training config (same parameter names)."""
+    multimodal = bool(config.get("multimodal", False))
+    return {"model_name": config["model_name"], "num_classes": num_classes, "image_size": config["image_size"],
+            "interm_features_fc": config.get("interm_features_fc", False), "multimodal": multimodal,
+            "vocab_size": vocab_size if multimodal else None, "max_text_seq_len": config.get("max_text_seq_len", 16),
+            "tag_head": multimodal and config.get("mask_schedule") is not None,
+            "pretrained": config.get("pretrained", False), "pretrained_path": config.get("pretrained_path", "")}
+
+
+def read_checkpoint_meta(path: str | Path) -> dict[str, Any]:
+    """The JSON metadata of a checkpoint, without loading its weights, in the current format's keys
+    (``model_spec``, ``training``, ``class_names``, ``vocab``, ``tokenizer``, ``info``)."""
+    path = resolve_path(path)
+    if not path.is_file():
+        raise CheckpointError(f"Checkpoint '{path}' does not exist; train one with 03_train or set checkpoint_path.")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            raw = f.metadata() or {}
+    except Exception as err:  # any failure means the file is not one of ours
+        raise CheckpointError(f"'{path}' is not a readable safetensors checkpoint ({err}).") from None
+    if raw.get("format") not in (FORMAT, FORMAT_1):
+        raise CheckpointError(f"'{path}' is a safetensors file but not an Animesion checkpoint.")
+    meta = {k: json.loads(v) for k, v in raw.items() if k != "format"}
+    if raw["format"] == FORMAT_1:
+        training = meta.pop("config")
+        vocab_size = _vocab_size(meta)
+        meta |= {"training": training, "model_spec": _legacy_spec(training, len(meta["class_names"]), vocab_size)}
+    return meta
+
+
+def _vocab_size(meta: dict[str, Any]) -> int | None:
+    """The number of tag token ids of a checkpoint's tokenizer (or vocabulary), None without tags."""
+    if not meta.get("vocab"):
+        return None
+    if meta.get("tokenizer") and meta["tokenizer"].get("pieces"):
+        return len(meta["tokenizer"]["pieces"])
+    return len(meta["vocab"])
+
+
+def read_spec(path: str | Path) -> ModelSpec:
+    """The :class:`ModelSpec` of a checkpoint, from its header alone."""
+    return ModelSpec.from_dict(read_checkpoint_meta(path)["model_spec"])
+
+
+def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Checkpoint:
+    """Rebuild the model of a checkpoint from its spec and load its weights; the model is returned in eval mode."""
+    path = resolve_path(path)
+    meta = read_checkpoint_meta(path)
+    spec = ModelSpec.from_dict(meta["model_spec"])
+    vocab = Vocabulary(meta["vocab"]) if meta.get("vocab") else None
+    tokenizer = restore_tokenizer(meta["tokenizer"], vocab) if meta.get("tokenizer") and vocab else None
+    model = create_model(spec.replace(pretrained=False))  # the weights come from the file
+    try:
+        model.load_state_dict(load_file(str(path)))
+    except RuntimeError as err:
+        raise CheckpointError(f"'{path}' does not fit its own model spec: {str(err).splitlines()[0]}") from None
+    return Checkpoint(model.to(device).eval(), spec, meta["class_names"], meta.get("training", {}), vocab,
+                      tokenizer, meta.get("info", {}), path)
+
+
+__all__ = ["Checkpoint", "load_checkpoint", "read_checkpoint_meta", "read_spec", "save_checkpoint", "unwrap"]

@@ -1,0 +1,1 @@
+"""Optimisation: learning-rate schedules (``schedules``, no torch needed) and the optimizer of a run."""

@@ -1,0 +1,52 @@
+"""The model as an ONNX graph: one export, used by ``export_onnx`` (a file) and the ``onnx`` fast path (a session).
+
+The export goes through ``torch.onnx.export`` (the torch.export-based exporter, which needs the
+``onnxscript`` package) with a dynamic batch dimension; the graph maps ``images`` [B, 3, S, S],
+normalised as in evaluation, to ``logits`` [B, classes].
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import warnings
+
+import torch
+from torch import Tensor, nn
+
+from ..errors import AnimesionError
+
+
+class LogitsOnly(nn.Module):
+    """``model(images)["logits"]``: ONNX graphs return tensors, not the ``ModelOutput`` dict."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, images: Tensor) -> Tensor:
+        """images [B, 3, S, S] → logits [B, classes]."""
+        return self.model(images)["logits"]
+
+
+def require(*modules: str) -> None:
+    """Stop with one sentence when a package the ONNX paths need is not installed."""
+    missing = [m for m in modules if importlib.util.find_spec(m) is None]
+    if missing:
+        raise AnimesionError(f"The ONNX paths need {', '.join(missing)}; install it with "
+                             f"`pip install {' '.join(missing)}`.")
+
+
+def onnx_program(model: nn.Module, image_size: int) -> torch.onnx.ONNXProgram:
+    """``model`` (a CPU fp32 copy in eval mode; the model itself is left as it is) exported to ONNX."""
+    require("onnx", "onnxscript")
+    wrapped = LogitsOnly(copy.deepcopy(model).cpu().float().eval()).eval()
+    example = torch.zeros(2, 3, image_size, image_size)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the exporter reports its own progress and version notes
+        return torch.onnx.export(wrapped, (example,), dynamo=True, input_names=["images"], output_names=["logits"],
+                                 dynamic_shapes={"images": {0: torch.export.Dim("batch", min=1, max=4096)}},
+                                 verbose=False)
+
+
+__all__ = ["LogitsOnly", "onnx_program", "require"]

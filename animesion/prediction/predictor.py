@@ -1,0 +1,168 @@
+"""``Predictor``: the one path from pictures to predictions, shared by training's evaluation, 04, 05, the
+widgets, the attention maps and the ONNX export.
+
+It owns what must be the same everywhere a model is used: the eval transform and the reduced JPEG
+decode size of the model's input size, the device, the autocast policy of the run that trained the
+model (``mixed_precision``; fp32 for ``no``), and the batched forward. Its results are named:
+probabilities, top-k, L2-normalised embeddings and, for vision+tags models, tags.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from torch import Tensor, nn
+from torch.utils.data import DataLoader
+from torchvision import transforms as T
+
+from ..data.images import load_rgb
+from ..data.tag_tokens import IGNORE
+from ..data.tokenization.base import TagTokenizer
+from ..data.transforms import build_transform, decode_size
+from ..errors import AnimesionError
+from ..models.checkpoint import Checkpoint
+from ..models.output import ModelOutput
+from ..models.spec import ModelSpec
+from ..performance import autocast, pick_device, prepare_model
+from ..utils.progress import progress_bar
+from .predictions import Predictions
+
+
+@dataclass
+class BatchPrediction:
+    """What a batch of B pictures gives: ``probabilities`` [B, C], ``topk_idx``/``topk_prob`` [B, k],
+    ``embeddings`` [B, D] (L2-normalised), ``names`` (top-k class names per picture) and ``tags`` (the
+    predicted tag set per picture, vision+tags models asked for tags; else None). All on the CPU."""
+
+    probabilities: Tensor
+    topk_idx: Tensor
+    topk_prob: Tensor
+    embeddings: Tensor
+    names: list[list[str]]
+    tags: list[list[str]] | None = None
+
+
+class Predictor:
+    """A model ready to predict, with its eval transform, decode size, device and autocast policy.
+
+    ``Predictor.from_checkpoint(ckpt)`` is the usual way in; training builds one around the model it
+    trains. CNNs are put in channels-last layout (in place; the predictions stay the same).
+    """
+
+    def __init__(self, model: nn.Module, spec: ModelSpec, class_names: Sequence[str], *,
+                 device: torch.device | str | None = None, mixed_precision: str = "no",
+                 tokenizer: TagTokenizer | None = None, channels_last: bool | None = None) -> None:
+        self.device = torch.device(device) if device is not None else pick_device()
+        self.model = prepare_model(model.to(self.device).eval(), channels_last=channels_last)
+        self.spec = spec
+        self.class_names = list(class_names)
+        self.mixed_precision = mixed_precision
+        self.tokenizer = tokenizer
+        self.transform: T.Compose = build_transform(spec.image_size, train=False)
+        self.decode_size = decode_size(spec.image_size)  # large JPEGs decode at reduced scale, as in training
+
+    @classmethod
+    def from_checkpoint(cls, ckpt: Checkpoint, device: torch.device | str | None = None) -> Predictor:
+        """The predictor of a loaded checkpoint, computing as its run did (``mixed_precision``)."""
+        return cls(ckpt.model, ckpt.spec, ckpt.class_names, device=device, mixed_precision=ckpt.mixed_precision,
+                   tokenizer=ckpt.tokenizer)
+
+    def with_model(self, model: nn.Module) -> Predictor:
+        """The same predictor around another model computing the same function (a CPU fast path)."""
+        other = copy.copy(self)
+        other.model, other.device = model, torch.device("cpu")  # the fast paths run on the CPU, in fp32
+        other.mixed_precision = "no"
+        return other
+
+    @property
+    def can_tag(self) -> bool:
+        """True for vision+tags models trained with a mask schedule (they predict tags)."""
+        return self.spec.tag_head and self.tokenizer is not None
+
+    def load(self, path: str | Path) -> Image.Image:
+        """Decode a picture as the model's inputs are decoded (RGB, reduced-size JPEG decoding)."""
+        return load_rgb(path, draft_size=self.decode_size)
+
+    def to_batch(self, images: Sequence[Image.Image]) -> Tensor:
+        """Pictures → the model's input batch [B, 3, S, S] on the predictor's device."""
+        return torch.stack([self.transform(image) for image in images]).to(self.device)
+
+    @torch.inference_mode()
+    def forward(self, batch: Tensor, **inputs: Tensor) -> ModelOutput:
+        """The model's output for an input batch [B, 3, S, S], under the run's autocast policy."""
+        with autocast(self.device, self.mixed_precision):
+            return self.model(batch.to(self.device, non_blocking=True), **inputs)
+
+    def predict(self, images: Tensor | Sequence[Image.Image], k: int = 5, tags: bool = False) -> BatchPrediction:
+        """Top-``k`` classes, probabilities and embeddings of a batch (pictures or an input tensor).
+
+        ``tags``: also the predicted tag set of each picture (vision+tags checkpoints trained with a
+        mask schedule only). The model sees the image alone: a vision+tags model reads fully masked tags.
+        """
+        if tags and not self.can_tag:
+            raise AnimesionError("Predicting tags (mode 'recognition_tagging' or 'gen_tags') needs a checkpoint "
+                                 "trained with multimodal=True and a mask_schedule; this one has multimodal="
+                                 f"{self.spec.multimodal} and no masked-tag head.")
+        batch = images if isinstance(images, Tensor) else self.to_batch(images)
+        output = self.forward(batch)
+        probabilities = output["logits"].float().softmax(-1).cpu()
+        prob, idx = probabilities.topk(min(k, probabilities.shape[-1]), dim=-1)
+        decoded = self.tokenizer.predicted_tags(output["token_logits"].argmax(-1).cpu()) if tags else None
+        return BatchPrediction(probabilities, idx, prob, embed(output).cpu(),
+                               [[self.class_names[i] for i in row] for row in idx.tolist()], decoded)
+
+    @torch.inference_mode()
+    def predict_loader(self, loader: DataLoader, k: int = 5, max_batches: int | None = None,
+                       desc: str = "evaluating", progress: bool = True, embeddings: bool = False) -> Predictions:
+        """Top-``k`` predictions and per-sample loss on every readable sample of a labelled ``loader``.
+
+        The model sees the images only: a vision+tags model reads its fully masked prompt, never the
+        sample's tags, which (``"token_labels"`` of the batch) serve as the targets of its tag predictions.
+        """
+        self.model.eval()
+        parts: dict[str, list[Tensor]] = {}
+        total = len(loader) if max_batches is None else min(len(loader), max_batches)
+        bar = progress_bar(loader, total=total, desc=desc, leave=False, disable=not progress)
+        for step, batch in enumerate(bar):
+            if max_batches is not None and step >= max_batches:
+                break
+            if batch is None:  # every image of the batch was unreadable (already reported)
+                continue
+            labels = batch["label"].to(self.device)
+            output = self.forward(batch["image"])
+            logits = output["logits"].float()
+            prob, idx = logits.softmax(dim=-1).topk(min(k, logits.shape[-1]), dim=-1)
+            values = {"labels": labels, "topk_idx": idx, "topk_prob": prob, "indices": batch["index"],
+                      "loss": F.cross_entropy(logits, labels, reduction="none")}
+            if output["token_logits"] is not None and "token_labels" in batch:
+                values["token_pred"], values["token_loss"] = _token_results(output["token_logits"].float(),
+                                                                            batch["token_labels"].to(self.device))
+                values["loss"] = values["loss"] + values["token_loss"]
+            if embeddings:
+                values["embeddings"] = embed(output)
+            for key, value in values.items():
+                parts.setdefault(key, []).append(value.cpu())
+        if not parts:
+            return Predictions.empty(k)
+        return Predictions(**{key: torch.cat(values) for key, values in parts.items()})
+
+
+def embed(output: ModelOutput) -> Tensor:
+    """The L2-normalised embeddings [B, D] of a model output (fp32)."""
+    return F.normalize(output["embedding"].float(), dim=-1)
+
+
+def _token_results(token_logits: Tensor, token_labels: Tensor) -> tuple[Tensor, Tensor]:
+    """Most likely token [B, T] and each sample's mean cross-entropy over its labelled positions [B]."""
+    per_token = F.cross_entropy(token_logits.transpose(1, 2), token_labels, reduction="none")  # [B, T]; 0 if ignored
+    counts = (token_labels != IGNORE).sum(dim=1).clamp(min=1)
+    return token_logits.argmax(dim=-1), per_token.sum(dim=1) / counts
+
+
+__all__ = ["BatchPrediction", "Predictor", "embed"]

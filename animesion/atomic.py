@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -34,3 +35,17 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+def atomic_link(source: str | Path, path: str | Path) -> Path:
+    """Make ``path`` the same file as ``source``: a hard link where the file system has them, else a copy;
+    atomically, as :func:`atomic_write`. Later replacing ``source`` leaves ``path`` as it was."""
+
+    def link(tmp: Path) -> None:
+        tmp.unlink()
+        try:
+            os.link(source, tmp)
+        except OSError:
+            shutil.copyfile(source, tmp)
+
+    return atomic_write(path, link)

@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         except AnimesionError as err:
             print(f"✗ {notebook}: {err}", file=sys.stderr)
             return 2
-        except Exception as err:  # noqa: BLE001 - papermill's execution error: show its last line only
+        except Exception as err:  # papermill's execution error: show its last line only
             print(f"✗ {notebook} failed: {str(err).strip().splitlines()[-1]}", file=sys.stderr)
             return 1
         print(f"  done in {time.perf_counter() - start:.0f} s → {out}", flush=True)

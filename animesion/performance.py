@@ -67,7 +67,7 @@ def compile_available(device_type: str = "cpu") -> tuple[bool, str]:
         return False, f"torch {torch.__version__} has no torch.compile; upgrade to torch 2.0 or later."
     if device_type == "cuda":
         try:
-            import triton  # noqa: F401, PLC0415 - only probing for the package
+            import triton  # noqa: F401 - only probing for the package
         except ImportError:
             return False, "torch.compile on CUDA needs the 'triton' package; install it or set compile=False."
         return True, ""

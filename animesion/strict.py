@@ -8,6 +8,10 @@ are the same thing, checked the same way.
 Allowed values are a collection, or a callable that returns them (usually a registry's ``names``). A
 callable is only asked when the value is not the field's default, so building a config with its
 defaults never imports what a registry lives next to (the tests check every default once).
+
+A field added after files were first written (run folders, training states) declares ``legacy``: the
+value that does what earlier versions did. Mappings saved by those versions are read with it
+(:meth:`Strict.from_saved`), and run folders keep their names when a field holds it.
 """
 
 from __future__ import annotations
@@ -28,11 +32,16 @@ S = TypeVar("S", bound="Strict")
 Choices = Iterable[Any] | Callable[[], Iterable[Any]]
 
 
-def param(default: Any, help: str, choices: Choices | None = None) -> Any:
-    """A field with a one-line help text and, optionally, the allowed values."""
+NO_LEGACY = object()  # the field existed from the start
+
+
+def param(default: Any, help: str, choices: Choices | None = None, legacy: Any = NO_LEGACY) -> Any:
+    """A field with a one-line help text, optionally the allowed values, and for a field added later the
+    ``legacy`` value that reproduces what files written before it existed did."""
+    metadata = {"help": help, "choices": choices, "legacy": legacy}
     if isinstance(default, list):
-        return dataclasses.field(default_factory=lambda: list(default), metadata={"help": help, "choices": choices})
-    return dataclasses.field(default=default, metadata={"help": help, "choices": choices})
+        return dataclasses.field(default_factory=lambda: list(default), metadata=metadata)
+    return dataclasses.field(default=default, metadata=metadata)
 
 
 def allowed_values(choices: Choices) -> list[Any]:
@@ -151,6 +160,17 @@ class Strict:
         """Build from a mapping, refusing unknown keys; missing keys take their defaults."""
         cls.check_keys(values)
         return cls(**dict(values))
+
+    @classmethod
+    def legacy_values(cls) -> dict[str, Any]:
+        """The fields added later, with the value that does what files written before them did."""
+        return {f.name: f.metadata["legacy"] for f in dataclasses.fields(cls)
+                if f.metadata.get("legacy", NO_LEGACY) is not NO_LEGACY}
+
+    @classmethod
+    def from_saved(cls: type[S], values: Mapping[str, Any]) -> S:
+        """Build from a mapping an earlier version saved: fields it did not have take their legacy value."""
+        return cls.from_dict({**cls.legacy_values(), **values})
 
     @classmethod
     def from_namespace(cls: type[S], namespace: Mapping[str, Any]) -> S:

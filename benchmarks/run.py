@@ -19,11 +19,11 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script (`python benchmarks/run.py`): make the project root importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import torch  # noqa: E402
+import torch
 
-from benchmarks import data_bench, epoch_bench, eval_bench, infer_bench, train_bench  # noqa: E402
-from benchmarks.jpegs import load_jpegs, work_dir  # noqa: E402
-from benchmarks.report import Section, load_average, markdown_table, render, targets_table  # noqa: E402
+from benchmarks import data_bench, epoch_bench, eval_bench, infer_bench, train_bench
+from benchmarks.jpegs import load_jpegs, work_dir
+from benchmarks.report import Section, load_average, markdown_table, render, targets_table
 
 SECTIONS = ("train", "data", "epoch", "infer", "eval")
 RESULTS = Path(__file__).resolve().parent / "results.md"

@@ -15,8 +15,8 @@ os.environ["ANIMESION_OFFLINE"] = "1"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from animesion.config.train import TrainConfig  # noqa: E402
-from animesion.data.synthetic import SyntheticConfig, generate_synthetic  # noqa: E402
+from animesion.config.train import TrainConfig
+from animesion.data.synthetic import SyntheticConfig, generate_synthetic
 
 TINY_SYNTHETIC = SyntheticConfig(no_classes=6, images_per_class=12, picture_size=48, seed=3)
 
@@ -28,7 +28,7 @@ def tiny_train_config(dataset_path: Path, results_dir: Path, **overrides) -> Tra
     runs more than it saves.
     """
     values = dict(dataset_path=str(dataset_path), results_dir=str(results_dir), image_size=32, batch_size=16,
-                  no_epochs=2, learning_rate=0.05, warmup_steps=2, log_freq=2, no_cpu_workers=0)
+                  no_epochs=2, learning_rate=0.003, warmup_steps=2, log_freq=2, no_cpu_workers=0)
     values.update(overrides)
     return TrainConfig(**values)
 
@@ -86,3 +86,31 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+class Interrupt(Exception):
+    """Raised by :class:`StopAfter` to end a run early, leaving an unfinished run folder."""
+
+
+class StopAfter:
+    """A training callback that interrupts the run after ``epoch`` epochs, once their state is on disk."""
+
+    def __init__(self, config: TrainConfig, epoch: int) -> None:
+        from animesion.training.run_dir import RunDir
+
+        self.run, self.epoch = RunDir(config), epoch
+
+    def on_epoch_end(self, history) -> None:
+        if len(history) == self.epoch:
+            wait_for(self.run.state(self.epoch))
+            raise Interrupt(f"stopped after epoch {self.epoch}")
+
+
+def wait_for(path: Path, seconds: float = 60) -> None:
+    """Wait until ``path`` exists (checkpoints are written in the background while training goes on)."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not path.exists():
+        assert time.monotonic() < deadline, f"{path} was not written within {seconds} s"
+        time.sleep(0.05)

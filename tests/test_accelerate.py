@@ -20,7 +20,7 @@ from conftest import tiny_train_config
 
 # Tiny ViT: no BatchNorm (whose batch statistics would differ per process) and no dropout, so one
 # process and two processes with half the batch each compute the same gradients up to rounding.
-VIT = dict(model_name="Ti_16", image_size=32, batch_size=16, no_epochs=2, learning_rate=0.05, warmup_steps=2)
+VIT = dict(model_name="Ti_16", image_size=32, batch_size=16, no_epochs=2, learning_rate=0.003, warmup_steps=2)
 COMPARED = ["lr", "train_loss", "train_top1", "val_loss", "val_top1", "val_top5"]
 
 

@@ -16,7 +16,7 @@ from animesion.models.checkpoint import load_checkpoint
 from animesion.training import train
 from animesion.training.resume import load_state, newest_state
 from animesion.training.run_dir import RunDir
-from conftest import tiny_train_config
+from conftest import Interrupt, StopAfter, tiny_train_config, wait_for
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -28,32 +28,46 @@ def no_space_left(obj, f, *args, **kwargs) -> None:
 
 
 @pytest.fixture(scope="module")
-def three_epochs(tiny_dataset, tmp_path_factory):
-    """A finished 3-epoch run with the default keep_last=2."""
-    config = tiny_train_config(tiny_dataset, tmp_path_factory.mktemp("outputs"), no_epochs=3)
-    return config, train(config, progress=False)
+def interrupted(tiny_dataset, tmp_path_factory):
+    """A 4-epoch run with the default keep_last=2, interrupted after epoch 3 (its folder is unfinished)."""
+    config = tiny_train_config(tiny_dataset, tmp_path_factory.mktemp("outputs"), no_epochs=4)
+    with pytest.raises(Interrupt):
+        train(config, callbacks=[StopAfter(config, 3)], progress=False)
+    return config
 
 
-def test_keeps_the_newest_states_and_the_best_weights(three_epochs):
-    config, result = three_epochs
-    run = RunDir(config)
+def test_an_unfinished_run_keeps_its_newest_states_and_the_best_weights(interrupted):
+    run = RunDir(interrupted)
     assert [p.name for p in run.states()] == ["epoch0002.pt", "epoch0003.pt"]
     state = load_state(run.state(3))  # torch.load(weights_only=True) inside
     assert state["progress"]["epoch"] == 3 and state["progress"]["step"] == 9
     assert set(state["objects"]) == {"model", "optimizer", "lr_scheduler"}
     assert state["objects"]["lr_scheduler"]["last_epoch"] == 9
-    assert len(state["progress"]["history"]) == 3
-    best_loss = load_checkpoint(run.checkpoint("best_loss"))
-    assert best_loss.info["epoch"] == result.metrics["best_loss_epoch"]
-    assert best_loss.info["val_loss"] == pytest.approx(result.history["val_loss"].min())
-    assert load_checkpoint(result.best_checkpoint).info["epoch"] == result.metrics["best_epoch"]
+    history = pd.DataFrame(state["progress"]["history"])
+    assert len(history) == 3 and not run.finished
+    best_loss, best = load_checkpoint(run.checkpoint("best_loss")), load_checkpoint(run.checkpoint("best"))
+    assert best_loss.info["epoch"] == history["val_loss"].idxmin() + 1
+    assert best_loss.info["val_loss"] == pytest.approx(history["val_loss"].min())
+    assert best.info["epoch"] == history["val_top1"].idxmax() + 1
     assert not list(run.path.rglob("*.tmp"))
 
 
-def test_resume_refuses_a_run_folder_trained_with_other_parameters(three_epochs):
-    config, _ = three_epochs
-    other = config.replace(run_name=RunDir(config).name, learning_rate=0.5)
-    with pytest.raises(CheckpointError, match="learning_rate=0.05, not 0.5"):
+def test_a_finished_run_keeps_weights_linked_and_no_states(tiny_dataset, tmp_path):
+    config = tiny_train_config(tiny_dataset, tmp_path, no_epochs=2)
+    result = train(config, progress=False)
+    run = RunDir(config)
+    assert run.states() == [] and run.finished
+    files = {tag: run.checkpoint(tag) for tag in ("best", "best_loss", "last")}
+    epochs = {tag: load_checkpoint(path).info["epoch"] for tag, path in files.items()}
+    assert epochs["last"] == 2 and epochs["best"] == result.metrics["best_epoch"]
+    for a, b in (("best", "best_loss"), ("best", "last"), ("best_loss", "last")):
+        if epochs[a] == epochs[b]:  # one epoch, one file: a hard link, not a second copy
+            assert files[a].stat().st_ino == files[b].stat().st_ino
+
+
+def test_resume_refuses_a_run_folder_trained_with_other_parameters(interrupted):
+    other = interrupted.replace(run_name=RunDir(interrupted).name, learning_rate=0.5)
+    with pytest.raises(CheckpointError, match="learning_rate=0.003, not 0.5"):
         newest_state(RunDir(other), other)
 
 
@@ -62,6 +76,7 @@ def test_full_disk_stops_the_run_and_the_previous_checkpoint_survives(tiny_datas
 
     class FillTheDisk:
         def on_epoch_end(self, history: pd.DataFrame) -> None:
+            wait_for(RunDir(config).state(1))  # the disk fills up after epoch 1's state was written
             monkeypatch.setattr(torch, "save", no_space_left)
 
     with pytest.raises(CheckpointError, match=r"epoch0002\.pt' \(No space left on device\); the previous file is"):

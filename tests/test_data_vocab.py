@@ -16,7 +16,7 @@ from animesion.errors import DataError
 WORDS = [*SPECIAL_TOKENS, "1girl", "blonde hair", "smile"]
 
 
-class Vocabulary_:  # noqa: N801 - renamed to "Vocabulary" below, as the original's class was called
+class Vocabulary_:  # renamed to "Vocabulary" below, as the original's class was called
     """The original's class (pytorch-tutorial style): word2idx, idx2word as a dict, idx."""
 
     def __init__(self) -> None:

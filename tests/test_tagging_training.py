@@ -14,7 +14,7 @@ from animesion.models.checkpoint import load_checkpoint, read_checkpoint_meta
 from animesion.training import train
 from animesion.training.resume import load_state
 from animesion.training.run_dir import RunDir
-from conftest import tiny_train_config
+from conftest import Interrupt, StopAfter, tiny_train_config
 
 TAG_KEYS = {f"tag_{avg}_{score}" for avg in ("micro", "macro") for score in ("precision", "recall", "f1")}
 
@@ -46,13 +46,15 @@ def test_every_test_prediction_is_written_decoded(full_run, tiny_dataset):
     assert log.count("tags: predicted [") >= 2 and "| true [" in log  # decoded samples at each log_freq
 
 
-def test_checkpoint_and_state_carry_tags(full_run):
+def test_checkpoint_and_state_carry_tags(full_run, tmp_path):
     config, result = full_run
     ckpt = load_checkpoint(result.best_checkpoint)
     assert ckpt.tokenizer is not None and ckpt.tokenizer.name == "tag"
-    run = RunDir(config)
-    state = load_state(run.states()[-1])
-    assert state["objects"]["mask_scheduler"] == {"step": result.metrics["optimizer_steps"]}
+    unfinished = config.replace(results_dir=str(tmp_path), no_epochs=3)
+    with pytest.raises(Interrupt):
+        train(unfinished, callbacks=[StopAfter(unfinished, 1)], progress=False)
+    state = load_state(RunDir(unfinished).state(1))
+    assert state["objects"]["mask_scheduler"] == {"step": 3}  # 3 optimizer steps in epoch 1
 
 
 def test_sigmoid_keeps_best_loss_for_the_cooldown(tiny_dataset, tmp_path):

@@ -76,3 +76,22 @@ def test_lr_schedules(name):
         assert lrs[55] == pytest.approx(0.5, abs=0.02)
     else:
         assert lrs[19] == pytest.approx(1.0) and lrs[20] == pytest.approx(1 / 3) and lrs[40] == pytest.approx(1 / 9)
+
+
+def test_cached_pictures_train_exactly_as_decoded_ones(tiny_dataset, tmp_path):
+    """cache_images keeps decoded pictures, not augmented ones: the run is the same, only faster."""
+    runs = [train(tiny_train_config(tiny_dataset, tmp_path / str(cache), no_epochs=2, cache_images=cache),
+                  progress=False) for cache in (True, False)]
+    assert [r.metrics["cached_images"] for r in runs] == [True, False]
+    columns = ["train_loss", "train_top1", "val_loss", "val_top1"]
+    assert runs[0].history[columns].equals(runs[1].history[columns])
+    assert runs[0].run_dir.name == runs[1].run_dir.name  # a speed setting: the same run folder
+    assert {"data_time_s", "val_time_s", "save_time_s"} <= set(runs[0].history.columns)
+
+
+def test_cache_images_none_decides_by_size(tiny_dataset):
+    from animesion.data.dataset import fits_in_memory, load_dataset
+
+    records = load_dataset("synthetic", tiny_dataset, progress=False).splits["train"]
+    root = tiny_dataset / "faces"
+    assert fits_in_memory(records, root, 64) and not fits_in_memory(records, root, 64, budget=1000)

@@ -4,15 +4,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..data.augment import policy_of
 from ..data.layouts import LAYOUTS
 from ..data.mask_schedules import MASK_SCHEDULES, MASKING_BEHAVIORS
 from ..data.tokenization import TOKENIZERS
+from ..errors import ConfigError
 from ..models.catalog import ARCHITECTURES, architecture_problem
 from ..models.partial import PARTIAL_MODES
 from ..models.spec import ModelSpec
 from ..optim.schedules import LR_SCHEDULES
 from ..strict import Strict, param
 
+
+def optimizer_names() -> list[str]:
+    """timm's optimizer names (imported only to check another value than the default)."""
+    from ..optim.optimizers import optimizer_names as names
+
+    return names()
+
+RECIPE = ("opt", "learning_rate", "weight_decay", "momentum", "lr_scheduler", "warmup_steps", "smoothing", "aa",
+          "scale", "reprob", "mixup", "cutmix", "mixup_prob", "mixup_switch_prob", "model_ema", "model_ema_decay",
+          "model_ema_warmup", "drop_path", "layer_decay")  # what parameters/train_recipe_*.yaml hold
 TRACKERS = ("tensorboard", "wandb")  # Accelerate's tracker names that this workbook sets up
 MIXED_PRECISION = ("no", "bf16", "fp16")  # Accelerate's mixed_precision values
 
@@ -28,7 +40,7 @@ class TrainConfig(Strict):
     image_size: int = param(64, "square input resolution in pixels")
     batch_size: int = param(32, "batch size for train/val/test (the global batch, split across processes)")
     no_epochs: int = param(30, "number of training epochs")
-    learning_rate: float = param(0.03, "initial (peak) learning rate for SGD with momentum 0.9")
+    learning_rate: float = param(0.002, "initial (peak) learning rate of the optimizer (opt)")
     lr_scheduler: str = param("warmupCosine", "learning-rate schedule", LR_SCHEDULES.names)
     epoch_decay: int = param(20, "epochDecayConstant: divide the LR by 3 every this many epochs")
     warmup_steps: int = param(50, "warmupCosine: linear warm-up steps before the cosine decay")
@@ -57,6 +69,29 @@ class TrainConfig(Strict):
     masking_behavior: str = param("constant", "masked tokens become id 1 or a random id", MASKING_BEHAVIORS.names)
     shuffle_tokens: bool = param(False, "shuffle the tag order of each sample")
     run_name: str = param("", "run folder name; empty derives it from the parameters")
+    # The training recipe, named as timm's train.py flags (not original flags; their legacy values are the
+    # original's recipe). parameters/train_recipe_original.yaml and train_recipe_modern.yaml set them all.
+    opt: str = param("adamw", "optimizer, a timm name: adamw, lamb, sgd (Nesterov), momentum (the original's SGD), …",
+                     optimizer_names, legacy="momentum")
+    weight_decay: float = param(0.05, "weight decay (biases and norm weights are not decayed)", legacy=0.0)
+    momentum: float = param(0.9, "momentum of the SGD-style optimizers", legacy=0.9)
+    smoothing: float = param(0.1, "label smoothing of the class loss", legacy=0.0)
+    aa: str | None = param("trivialaugment", "augmentation policy: jitter (the original's), trivialaugment, a timm "
+                           "RandAugment string (rand-m9-mstd0.5-inc1), augmix-…, or None", legacy="jitter")
+    scale: list[float] | None = param([0.35, 1.0], "random-resized-crop area range; None: the original's "
+                                      "Resize(image_size + 32) then RandomCrop", legacy=None)
+    reprob: float = param(0.25, "random-erasing probability (per-pixel noise)", legacy=0.0)
+    mixup: float = param(0.0, "mixup alpha (0: off)", legacy=0.0)
+    cutmix: float = param(0.0, "cutmix alpha (0: off)", legacy=0.0)
+    mixup_prob: float = param(1.0, "probability of mixing a batch when mixup or cutmix is on", legacy=1.0)
+    mixup_switch_prob: float = param(0.5, "probability of cutmix instead of mixup when both are on", legacy=0.5)
+    model_ema: bool = param(False, "keep an exponential moving average of the weights; evaluate and save it",
+                            legacy=False)
+    model_ema_decay: float = param(0.998, "decay of the weight average", legacy=0.998)
+    model_ema_warmup: bool = param(True, "ramp the decay up over the first steps (short runs need it)", legacy=True)
+    drop_path: float = param(0.0, "stochastic depth rate of the ViT blocks", legacy=0.0)
+    layer_decay: float | None = param(None, "layer-wise LR decay for fine-tuning a pretrained ViT (e.g. 0.75)",
+                                      legacy=None)
     # Long runs: resuming, checkpoint retention, tracking and Accelerate (none of these are original flags).
     resume: bool = param(False, "continue from the newest checkpoint in the run folder, if there is one")
     keep_last: int = param(2, "keep this many newest resumable checkpoints (plus best-accuracy and best-loss)")
@@ -66,6 +101,8 @@ class TrainConfig(Strict):
     num_processes: int = param(1, "processes that Accelerate's notebook launcher starts; 1 trains in this process")
     # Speed only: the same function computed faster (neither changes the run folder nor blocks resuming).
     channels_last: bool | None = param(None, "channels-last memory layout; None uses it for CNNs only")
+    cache_images: bool | None = param(None, "keep decoded train/val pictures in memory; None: when they fit "
+                                      "comfortably", legacy=None)
     compile: bool = param(False, "torch.compile the model: faster steps after slow first ones (needs a C++ compiler)")
 
     def validate(self) -> None:
@@ -97,13 +134,43 @@ class TrainConfig(Strict):
             self.fail(problem)
         if self.exclusion_loss and not self.interm_features_fc:
             self.fail("exclusion_loss needs interm_features_fc=True (it compares layers).")
+        self._validate_recipe()
         if self.batch_size % self.num_processes:
             self.fail(f"batch_size ({self.batch_size}) must be a multiple of num_processes ({self.num_processes}).")
+
+    def _validate_recipe(self) -> None:
+        for key in ("weight_decay", "smoothing", "reprob", "mixup", "cutmix", "mixup_prob", "mixup_switch_prob"):
+            value = getattr(self, key)
+            if value < 0 or (key not in ("weight_decay", "mixup", "cutmix") and value > 1):
+                self.fail(f"{key} must lie in [0, {'∞' if key in ('weight_decay', 'mixup', 'cutmix') else 1}], "
+                          f"got {value}.")
+        if not 0 <= self.momentum < 1 or not 0 < self.model_ema_decay < 1 or self.smoothing >= 1:
+            self.fail(f"momentum and smoothing must lie in [0, 1) and model_ema_decay in (0, 1), got "
+                      f"{self.momentum}, {self.smoothing} and {self.model_ema_decay}.")
+        if self.aa is not None:
+            try:
+                policy_of(self.aa)
+            except ConfigError as err:
+                self.fail(str(err))
+        if self.scale is not None and not (len(self.scale) == 2 and 0 < self.scale[0] <= self.scale[1] <= 1):
+            self.fail(f"scale must be two shares of the picture's area, 0 < low ≤ high ≤ 1, or None; got {self.scale}.")
+        if (self.mixup or self.cutmix) and self.multimodal:
+            self.fail(f"mixup={self.mixup} / cutmix={self.cutmix} blend two pictures, but a multimodal model also "
+                      "reads each picture's own tags, which cannot be blended; set mixup=0 and cutmix=0.")
+        if self.layer_decay is not None:
+            if not ARCHITECTURES.get(self.model_name).is_vit:
+                self.fail(f"layer_decay scales the learning rate of a ViT's blocks; model_name='{self.model_name}' "
+                          "is a CNN, so set layer_decay=None.")
+            if not 0 < self.layer_decay <= 1:
+                self.fail(f"layer_decay must lie in (0, 1], got {self.layer_decay}.")
+        problem = architecture_problem(self.model_name, image_size=self.image_size, drop_path=self.drop_path)
+        if problem:
+            self.fail(problem)
 
     def model_spec(self, num_classes: int, vocab_size: int | None = None) -> ModelSpec:
         """The :class:`ModelSpec` of this run for a dataset of ``num_classes`` (and ``vocab_size`` tag ids)."""
         return ModelSpec(model_name=self.model_name, num_classes=num_classes, image_size=self.image_size,
                          interm_features_fc=self.interm_features_fc, multimodal=self.multimodal,
                          vocab_size=vocab_size if self.multimodal else None, max_text_seq_len=self.max_text_seq_len,
-                         tag_head=self.multimodal and self.mask_schedule is not None, pretrained=self.pretrained,
-                         pretrained_path=self.pretrained_path)
+                         tag_head=self.multimodal and self.mask_schedule is not None, drop_path=self.drop_path,
+                         pretrained=self.pretrained, pretrained_path=self.pretrained_path)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from PIL import Image
 from torch.utils.data import DataLoader, Dataset, default_collate
 
 from ..errors import DataError, ImageLoadError
@@ -24,6 +25,7 @@ from .vocab import VOCAB_MIN_COUNT, Vocabulary
 
 log = logging.getLogger(__name__)
 VAL_FROM_TRAIN = 0.1  # share of train held out for validation when a layout has no val split
+CACHE_BUDGET = 1 << 30  # cache_images=None keeps decoded train/val pictures when they take at most 1 GiB
 
 
 @dataclass
@@ -111,26 +113,52 @@ class ImageDataset(Dataset):
     """Images of one split as ``{"image", "label", "index"}`` dicts; an unreadable image gives None.
 
     The None is dropped by :func:`collate_skip_bad`, and the file is reported once by name, so one
-    bad image never stops a run.
+    bad image never stops a run. ``cache``: keep each decoded picture (as ``load_rgb`` returns it, before
+    any random transform) after its first read, so later epochs skip decoding and see the same pixels.
+    Each loader worker keeps its own cache, filled in the first epoch (workers persist across epochs).
     """
 
-    def __init__(self, records: Sequence[Record], image_root: Path, transform: Callable, draft_size: int | None = None):
+    def __init__(self, records: Sequence[Record], image_root: Path, transform: Callable, draft_size: int | None = None,
+                 cache: bool = False):
         self.records = list(records)
         self.image_root = Path(image_root)
         self.transform = transform
         self.draft_size = draft_size
+        self.cache: dict[int, Image.Image] | None = {} if cache else None
 
     def __len__(self) -> int:
         return len(self.records)
 
+    def decoded(self, index: int) -> Image.Image:
+        """The decoded picture of record ``index`` (from the cache when it has it); ImageLoadError if unreadable."""
+        if self.cache is not None and index in self.cache:
+            return self.cache[index]
+        image = load_rgb(self.image_root / self.records[index].path, self.draft_size)
+        if self.cache is not None:
+            self.cache[index] = image
+        return image
+
     def __getitem__(self, index: int) -> dict[str, Any] | None:
-        record = self.records[index]
         try:
-            image = load_rgb(self.image_root / record.path, self.draft_size)
+            image = self.decoded(index)
         except ImageLoadError as err:
             log.warning("skipped: %s", err)
             return None
-        return {"image": self.transform(image), "label": record.class_id, "index": index}
+        return {"image": self.transform(image), "label": self.records[index].class_id, "index": index}
+
+
+def fits_in_memory(records: Sequence[Record], image_root: Path, draft_size: int | None,
+                   budget: int = CACHE_BUDGET) -> bool:
+    """Whether the decoded pictures of ``records`` would take at most ``budget`` bytes, estimated from the
+    first few (the ``cache_images=None`` rule)."""
+    sizes = []
+    for record in records[:8]:
+        try:
+            image = load_rgb(image_root / record.path, draft_size)
+        except ImageLoadError:
+            continue
+        sizes.append(image.width * image.height * len(image.getbands()))
+    return bool(sizes) and sum(sizes) / len(sizes) * len(records) <= budget
 
 
 def collate_skip_bad(batch: list[dict[str, Any] | None]) -> dict[str, Any] | None:

@@ -71,7 +71,7 @@ def load_rgb(path: str | Path, draft_size: int | None = None) -> Image.Image:
         raise ImageLoadError(f"{path}: file not found.") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageLoadError(f"{path}: image is too large (decompression-bomb limit).") from None
-    except Exception as err:  # noqa: BLE001 - PIL raises many types for bad files
+    except Exception as err:  # PIL raises many types for bad files
         raise ImageLoadError(f"{path}: not a readable image ({type(err).__name__}: {err}).") from None
 
 

@@ -66,7 +66,7 @@ def load_legacy_vocab(path: str | Path) -> Vocabulary:
         if not isinstance(obj, LegacyVocabularyState) or "state" not in obj.__dict__:
             raise ValueError(f"it holds a {type(obj).__name__}, not a Vocabulary")
         words = _idx2word(obj.state)
-    except Exception as err:  # noqa: BLE001 - every way a hostile or broken pickle can fail
+    except Exception as err:  # every way a hostile or broken pickle can fail
         raise DataError(
             f"Refused to load '{path}': {err}; only a pickled Animesion Vocabulary (word2idx, idx2word, idx) "
             "is accepted."

@@ -16,7 +16,7 @@ from typing import Any
 import torch
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
-from torch import nn
+from torch import Tensor, nn
 
 from ..atomic import atomic_write
 from ..data.tokenization import restore_tokenizer
@@ -72,13 +72,19 @@ def unwrap(model: nn.Module) -> nn.Module:
     return getattr(model, "_orig_mod", getattr(model, "module", model))
 
 
+def weights_of(model: nn.Module) -> dict[str, Tensor]:
+    """A copy of ``model``'s state dict on the CPU that training can go on changing under (for a later write)."""
+    return {k: v.detach().to("cpu", copy=True).contiguous() for k, v in unwrap(model).state_dict().items()}
+
+
 def save_checkpoint(
-    path: str | Path, model: nn.Module, spec: ModelSpec, class_names: list[str], training: dict[str, Any],
-    vocab: Vocabulary | None = None, info: dict[str, Any] | None = None, tokenizer: TagTokenizer | None = None,
+    path: str | Path, model: nn.Module | dict[str, Tensor], spec: ModelSpec, class_names: list[str],
+    training: dict[str, Any], vocab: Vocabulary | None = None, info: dict[str, Any] | None = None,
+    tokenizer: TagTokenizer | None = None,
 ) -> Path:
-    """Atomically write the weights of ``model`` with its spec, class names, run parameters, vocabulary,
-    tag tokenizer and ``info`` (epoch, val metrics, …)."""
-    state = {k: v.detach().cpu().contiguous() for k, v in unwrap(model).state_dict().items()}
+    """Atomically write the weights of ``model`` (or a :func:`weights_of` copy) with its spec, class names,
+    run parameters, vocabulary, tag tokenizer and ``info`` (epoch, val metrics, …)."""
+    state = weights_of(model) if isinstance(model, nn.Module) else model
     meta = {
         "format": FORMAT,
         "model_spec": json.dumps(spec.to_dict()),
@@ -152,4 +158,5 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Che
                       tokenizer, meta.get("info", {}), path)
 
 
-__all__ = ["Checkpoint", "load_checkpoint", "read_checkpoint_meta", "read_spec", "save_checkpoint", "unwrap"]
+__all__ = ["Checkpoint", "load_checkpoint", "read_checkpoint_meta", "read_spec", "save_checkpoint", "unwrap",
+           "weights_of"]

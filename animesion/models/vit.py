@@ -28,6 +28,17 @@ class ViTClassifier(nn.Module):
         self.head = IFAHead(num_layers=depth, dim=dim, num_classes=num_classes) if ifa else nn.Linear(dim, num_classes)
         self.ifa = ifa
 
+    def group_matcher(self, coarse: bool = False) -> dict:
+        """timm's parameter groups, for layer-wise LR decay: the embeddings first, then one group per block
+        (and the final norm with the last); the heads fall into the last group, at the full rate."""
+        return {"stem": r"^vit\.(?:cls_token|pos_embed|patch_embed)|^text\.",
+                "blocks": r"^vit\.blocks\.(\d+)" if coarse else [(r"^vit\.blocks\.(\d+)", None),
+                                                                (r"^vit\.norm", (99999,))]}
+
+    def no_weight_decay(self) -> set[str]:
+        """Parameters timm's optimizers leave out of the weight decay (besides every 1-D one), as timm's ViT does."""
+        return {"vit.cls_token", "vit.pos_embed"}
+
     def embed(self, images: Tensor) -> Tensor:
         """images [B, 3, H, W] → tokens [B, 1 + N, D] with class token and position embeddings."""
         x = self.vit.patch_embed(images)

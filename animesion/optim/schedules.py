@@ -7,8 +7,9 @@ torch here, so configs can list the names); ``torch.optim.lr_scheduler.LambdaLR`
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
+from typing import Any
 
 from ..registry import Registry
 
@@ -33,8 +34,19 @@ def epoch_decay_constant(step: int, *, steps_per_epoch: int, epoch_decay: int, *
 
 
 def lr_factor(name: str, **lengths: int) -> Callable[[int], float]:
-    """The factor of schedule ``name`` as a function of the step, for ``LambdaLR``."""
+    """The factor of schedule ``name`` as a function of the step."""
     return partial(LR_SCHEDULES.get(name), **lengths)
 
 
-__all__ = ["LR_SCHEDULES", "lr_factor"]
+def _scaled(factor: Callable[[int], float], scale: float, step: int) -> float:
+    return scale * factor(step)
+
+
+def group_factors(name: str, param_groups: Sequence[dict[str, Any]], **lengths: int) -> list[Callable[[int], float]]:
+    """One factor per parameter group for ``LambdaLR``: the schedule times the group's ``lr_scale``, which timm's
+    layer-wise LR decay sets (timm's own schedulers apply it; ``LambdaLR`` needs it in the factor)."""
+    factor = lr_factor(name, **lengths)
+    return [partial(_scaled, factor, group.get("lr_scale", 1.0)) for group in param_groups]
+
+
+__all__ = ["LR_SCHEDULES", "group_factors", "lr_factor"]

@@ -20,6 +20,7 @@ from PIL import Image
 from torch import Tensor, nn
 from torch.utils.data import DataLoader
 from torchvision import transforms as T
+from tqdm.auto import tqdm
 
 from ..data.images import load_rgb
 from ..data.tag_tokens import IGNORE
@@ -119,19 +120,25 @@ class Predictor:
 
     @torch.inference_mode()
     def predict_loader(self, loader: DataLoader, k: int = 5, max_batches: int | None = None,
-                       desc: str = "evaluating", progress: bool = True, embeddings: bool = False) -> Predictions:
+                       desc: str = "evaluating", progress: bool = True, embeddings: bool = False,
+                       bar: tqdm | None = None) -> Predictions:
         """Top-``k`` predictions and per-sample loss on every readable sample of a labelled ``loader``.
 
         The model sees the images only: a vision+tags model reads its fully masked prompt, never the
         sample's tags, which (``"token_labels"`` of the batch) serve as the targets of its tag predictions.
+        ``bar``: a progress bar to reset and advance (training reuses one every epoch) instead of a new one.
         """
         self.model.eval()
         parts: dict[str, list[Tensor]] = {}
         total = len(loader) if max_batches is None else min(len(loader), max_batches)
-        bar = progress_bar(loader, total=total, desc=desc, leave=False, disable=not progress)
-        for step, batch in enumerate(bar):
+        own_bar = bar is None
+        if own_bar:
+            bar = progress_bar(total=total, desc=desc, leave=False, disable=not progress)
+        bar.reset(total=total)
+        for step, batch in enumerate(loader):
             if max_batches is not None and step >= max_batches:
                 break
+            bar.update()
             if batch is None:  # every image of the batch was unreadable (already reported)
                 continue
             labels = batch["label"].to(self.device)
@@ -148,6 +155,8 @@ class Predictor:
                 values["embeddings"] = embed(output)
             for key, value in values.items():
                 parts.setdefault(key, []).append(value.cpu())
+        if own_bar:
+            bar.close()
         if not parts:
             return Predictions.empty(k)
         return Predictions(**{key: torch.cat(values) for key, values in parts.items()})

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 
-import pandas as pd
-
 from ..config.train import TrainConfig
-from ..errors import CheckpointError, ConfigError
-from .run_dir import RunDir
-from .trainer import Callback, TrainResult, train
+from ..errors import ConfigError
+from .run_dir import RunDir, TrainResult
+from .trainer import Callback, train
 
 
 def launch(config: TrainConfig, callbacks: Sequence[Callback] = (), progress: bool = True) -> TrainResult:
@@ -39,9 +36,4 @@ def launch(config: TrainConfig, callbacks: Sequence[Callback] = (), progress: bo
 
 def load_result(config: TrainConfig) -> TrainResult:
     """The :class:`TrainResult` of the finished run of ``config``, from its history.csv and metrics.json."""
-    run = RunDir(config)
-    if not run.metrics_path.is_file():
-        raise CheckpointError(f"'{run.path}' holds no finished run (no metrics.json); train it first.")
-    figures = {path.stem: path for path in sorted((run.path / "figures").glob("*.png"))}
-    return TrainResult(run.path, pd.read_csv(run.history_path), json.loads(run.metrics_path.read_text()),
-                       run.checkpoint("best"), run.checkpoint("last"), figures)
+    return RunDir(config).result()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import torch.nn.functional as F
+from timm.loss import SoftTargetCrossEntropy
 from torch import Tensor
 
 from ..config.train import TrainConfig
@@ -22,17 +23,24 @@ def token_cross_entropy(token_logits: Tensor, token_labels: Tensor) -> Tensor:
 
 
 class TrainingLoss:
-    """``loss = CE(logits, labels) + CE(token_logits, token_labels) − exclusion_weight · exclusion``.
+    """``loss = CE(logits, targets) + CE(token_logits, token_labels) − exclusion_weight · exclusion``.
 
-    The token term is there when the batch's tags were masked (``mask_schedule``), the exclusion term
-    only with IFA. Returns the total and each term, so the history can show them apart.
+    The class term is cross-entropy with ``smoothing`` against labels [B], or timm's soft-target
+    cross-entropy against the soft targets [B, classes] of mixup/cutmix (which carry the smoothing
+    themselves). The token term is there when the batch's tags were masked (``mask_schedule``), the
+    exclusion term only with IFA. Returns the total and each term, so the history can show them apart.
     """
 
     def __init__(self, config: TrainConfig) -> None:
         self.config = config
+        self.soft = SoftTargetCrossEntropy()
 
-    def __call__(self, output: ModelOutput, labels: Tensor, token_labels: Tensor | None = None) -> dict[str, Tensor]:
-        terms = {"ce": F.cross_entropy(output["logits"].float(), labels)}
+    def __call__(self, output: ModelOutput, targets: Tensor, token_labels: Tensor | None = None) -> dict[str, Tensor]:
+        logits = output["logits"].float()
+        if targets.ndim == 2:
+            terms = {"ce": self.soft(logits, targets)}
+        else:
+            terms = {"ce": F.cross_entropy(logits, targets, label_smoothing=self.config.smoothing)}
         total = terms["ce"]
         if token_labels is not None and output["token_logits"] is not None:
             terms["tokens"] = token_cross_entropy(output["token_logits"].float(), token_labels)

@@ -49,13 +49,12 @@ class Progress:
     history: list[dict[str, Any]] = field(default_factory=list)
 
 
-def save_state(path: Path, config: TrainConfig, progress: Progress, stateful: Mapping[str, Stateful],
+def save_state(path: Path, config: TrainConfig, progress: Progress, objects: Mapping[str, dict[str, Any]],
                rng: list[dict[str, Any]]) -> Path:
-    """Atomically write a resumable state; ``rng`` holds one :func:`capture_rng` state per process."""
-    state = {
-        "format": FORMAT, "config": config.to_dict(), "progress": asdict(progress), "rng": rng,
-        "objects": {name: obj.state_dict() for name, obj in stateful.items()},
-    }
+    """Atomically write a resumable state: ``objects`` are the state dicts of the stateful objects by name
+    (copies, when training goes on meanwhile), ``rng`` one :func:`capture_rng` state per process."""
+    state = {"format": FORMAT, "config": config.to_dict(), "progress": asdict(progress), "rng": rng,
+             "objects": dict(objects)}
     return atomic_write(path, lambda tmp: torch.save(state, tmp))
 
 
@@ -63,7 +62,7 @@ def load_state(path: Path) -> dict[str, Any]:
     """Read a state written by :func:`save_state` (tensors on the CPU), without unpickling."""
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # noqa: BLE001 - whatever the cause, the file cannot be resumed from
+    except Exception as err:  # whatever the cause, the file cannot be resumed from
         raise CheckpointError(f"'{path}' is not a readable training state ({err}).") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise CheckpointError(f"'{path}' is not an Animesion training state.")
@@ -71,8 +70,19 @@ def load_state(path: Path) -> dict[str, Any]:
 
 
 def _training_params(values: Mapping[str, Any]) -> dict[str, Any]:
-    normalised = TrainConfig.from_dict(values).to_dict()  # fills in keys newer than the state
+    normalised = TrainConfig.from_saved(values).to_dict()  # keys newer than the state: what it trained with
     return {k: v for k, v in normalised.items() if k not in NOT_IN_RUN_NAME}
+
+
+def check_same_run(saved: Mapping[str, Any], config: TrainConfig, path: Path) -> None:
+    """Refuse to continue ``path`` (a state or finished run saved with the parameters ``saved``) with other
+    parameters, which an explicit ``run_name`` makes possible."""
+    before, now = _training_params(saved), _training_params(config.to_dict())
+    changed = [k for k in now if before.get(k) != now[k]]
+    if changed:
+        key = changed[0]
+        raise CheckpointError(f"Cannot resume from '{path}': it was trained with {key}={before.get(key)!r}, not "
+                              f"{now[key]!r}; use the same parameters or another run_name.")
 
 
 def newest_state(run: RunDir, config: TrainConfig) -> tuple[Path, dict[str, Any]] | None:
@@ -86,14 +96,7 @@ def newest_state(run: RunDir, config: TrainConfig) -> tuple[Path, dict[str, Any]
         except CheckpointError as err:
             log.warning("%s Trying an older checkpoint.", err)
             continue
-        saved, now = _training_params(state["config"]), _training_params(config.to_dict())
-        changed = [k for k in now if saved.get(k) != now[k]]
-        if changed:
-            key = changed[0]
-            raise CheckpointError(
-                f"Cannot resume from '{path}': it was trained with {key}={saved.get(key)!r}, not {now[key]!r}; "
-                "use the same parameters or another run_name."
-            )
+        check_same_run(state["config"], config, path)
         return path, state
     return None
 

@@ -6,9 +6,11 @@ import csv
 import hashlib
 import json
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import yaml
 
 from ..atomic import atomic_write
@@ -21,17 +23,35 @@ from ..paths import resolve_path
 # (memory layout, compilation) lands in the same folder.
 NOT_IN_RUN_NAME = (
     "results_dir", "run_name", "log_freq", "no_cpu_workers", "save_checkpoint_freq", "resume", "keep_last",
-    "tracker", "num_processes", "channels_last", "compile",
+    "tracker", "num_processes", "channels_last", "compile", "cache_images",
 )
 
 
 def run_name(config: TrainConfig) -> str:
-    """``config.run_name``, or ``<dataset>_<model>_is<size>_<hash>``: the same parameters give the same name."""
+    """``config.run_name``, or ``<dataset>_<model>_is<size>_<hash>``: the same parameters give the same name.
+
+    A parameter added since run folders were first written counts only when it differs from its legacy
+    value, so a run that trains as earlier versions did keeps the folder they named.
+    """
     if config.run_name:
         return config.run_name
-    relevant = {k: v for k, v in config.to_dict().items() if k not in NOT_IN_RUN_NAME}
+    legacy = TrainConfig.legacy_values()
+    relevant = {k: v for k, v in config.to_dict().items()
+                if k not in NOT_IN_RUN_NAME and not (k in legacy and v == legacy[k])}
     digest = hashlib.sha1(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:8]
     return f"{config.dataset_name}_{config.model_name}_is{config.image_size}_{digest}"
+
+
+@dataclass
+class TrainResult:
+    """What a run produced: its folder, per-epoch history, final metrics, checkpoint paths and figures."""
+
+    run_dir: Path
+    history: pd.DataFrame
+    metrics: dict[str, Any]
+    best_checkpoint: Path
+    last_checkpoint: Path
+    figures: dict[str, Path]
 
 
 class RunDir:
@@ -61,6 +81,23 @@ class RunDir:
     def states(self) -> list[Path]:
         """The resumable training states in this folder, oldest first."""
         return sorted(self.states_path.glob("epoch[0-9][0-9][0-9][0-9].pt"))
+
+    @property
+    def finished(self) -> bool:
+        """True once the run wrote its test metrics (``metrics.json`` is the last file a run writes)."""
+        return self.metrics_path.is_file()
+
+    def params(self) -> dict[str, Any]:
+        """The parameters in ``params.yaml`` (as the run wrote them)."""
+        return yaml.safe_load((self.path / "params.yaml").read_text()) or {}
+
+    def result(self) -> TrainResult:
+        """The :class:`TrainResult` of the finished run in this folder, from its files."""
+        if not self.finished:
+            raise CheckpointError(f"'{self.path}' holds no finished run (no metrics.json); train it first.")
+        figures = {path.stem: path for path in sorted((self.path / "figures").glob("*.png"))}
+        return TrainResult(self.path, pd.read_csv(self.history_path), json.loads(self.metrics_path.read_text()),
+                           self.checkpoint("best"), self.checkpoint("last"), figures)
 
     def write_params(self, config: TrainConfig) -> None:
         """Write ``params.yaml``: a parameters file that reproduces this run."""

@@ -1,6 +1,6 @@
 """Shuffling and augmentation that depend on (seed, epoch, sample) only.
 
-The order of an epoch and the random augmentation of every sample are drawn from a generator seeded
+The order of an epoch and the random augmentation of every sample are drawn from generators seeded
 with ``seed + epoch`` (as ``DistributedSampler`` does), not from a stream that runs across epochs,
 processes and loader workers. So a resumed run sees the same batches as an uninterrupted one, and
 one process or several (each taking its slice of the global batch) see the same augmented images.
@@ -8,9 +8,12 @@ one process or several (each taking its slice of the global batch) see the same 
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
@@ -39,11 +42,28 @@ class EpochShuffle(Sampler[tuple[int, int]]):
         return self.num_samples
 
 
-class SeededAugmentation(Dataset):
-    """Looks up ``(index, seed)`` keys: loads ``dataset[index]`` with torch's RNG seeded by ``seed``.
+@contextmanager
+def seeded_generators(seed: int) -> Iterator[None]:
+    """Within the block, torch's, Python's and NumPy's global generators start from ``seed``; afterwards
+    each is back where it was, so the training streams (dropout, mixup) never see the augmentation's draws."""
+    python, numpy = random.getstate(), np.random.get_state()  # noqa: NPY002 - the global state is what timm draws from
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        random.seed(seed)
+        np.random.seed(seed % 2**32)  # noqa: NPY002
+        try:
+            yield
+        finally:
+            random.setstate(python)
+            np.random.set_state(numpy)  # noqa: NPY002
 
-    torchvision's random transforms draw from the global torch generator; forking it around each
-    sample keeps their draws out of the training stream (dropout) and makes them per-sample.
+
+class SeededAugmentation(Dataset):
+    """Looks up ``(index, seed)`` keys: loads ``dataset[index]`` with the global generators seeded by ``seed``.
+
+    torchvision's random transforms draw from torch's generator, timm's (random-resized crop, RandAugment,
+    random erasing) from Python's and NumPy's as well; seeding all three around each sample makes every
+    augmentation a function of (seed, epoch, sample), whatever the process or worker that loads it.
     """
 
     def __init__(self, dataset: Dataset) -> None:
@@ -54,8 +74,7 @@ class SeededAugmentation(Dataset):
 
     def __getitem__(self, key: tuple[int, int]) -> Any:
         index, seed = key
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
+        with seeded_generators(seed):
             return self.dataset[index]
 
 

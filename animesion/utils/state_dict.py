@@ -22,7 +22,7 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
         if path.suffix == ".safetensors":
             return load_file(path)
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # noqa: BLE001 - any failure is a bad file for the user
+    except Exception as err:  # any failure is a bad file for the user
         raise CheckpointError(f"Could not read weights from '{path}': {err}") from None
     for key in ("state_dict", "model"):
         if isinstance(state, dict) and isinstance(state.get(key), dict):

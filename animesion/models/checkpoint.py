@@ -29,6 +29,7 @@ from .spec import ModelSpec
 
 FORMAT = "animesion-checkpoint-2"
 FORMAT_1 = "animesion-checkpoint-1"  # the whole training config, no model spec (written until 2026-12)
+CALIBRATION = "calibration."  # prefix of the calibration's tensors (not weights: kept out of the model)
 
 
 @dataclass
@@ -36,7 +37,9 @@ class Checkpoint:
     """A loaded checkpoint: the model (eval mode) and everything needed to use it.
 
     ``training``: the parameters of the run that wrote it, as saved (a plain dict; see ``dataset_name`` and
-    the other properties for the ones evaluation and inference read).
+    the other properties for the ones evaluation and inference read). ``calibration``: what training
+    measured to recognise unseen characters (``{"tensors": …, "meta": …}``, see
+    :mod:`animesion.prediction.open_set`), None for checkpoints written without it.
     """
 
     model: nn.Module
@@ -47,6 +50,7 @@ class Checkpoint:
     tokenizer: TagTokenizer | None = None  # vision+tags models: the tag tokenizer they were trained with
     info: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
+    calibration: dict[str, Any] | None = None
 
     @property
     def dataset_name(self) -> str:
@@ -80,11 +84,13 @@ def weights_of(model: nn.Module) -> dict[str, Tensor]:
 def save_checkpoint(
     path: str | Path, model: nn.Module | dict[str, Tensor], spec: ModelSpec, class_names: list[str],
     training: dict[str, Any], vocab: Vocabulary | None = None, info: dict[str, Any] | None = None,
-    tokenizer: TagTokenizer | None = None,
+    tokenizer: TagTokenizer | None = None, calibration: dict[str, Any] | None = None,
 ) -> Path:
     """Atomically write the weights of ``model`` (or a :func:`weights_of` copy) with its spec, class names,
-    run parameters, vocabulary, tag tokenizer and ``info`` (epoch, val metrics, …)."""
+    run parameters, vocabulary, tag tokenizer, ``info`` (epoch, val metrics, …) and ``calibration``."""
     state = weights_of(model) if isinstance(model, nn.Module) else model
+    if calibration is not None:
+        state = {**state, **{CALIBRATION + k: v.detach().cpu().contiguous() for k, v in calibration["tensors"].items()}}
     meta = {
         "format": FORMAT,
         "model_spec": json.dumps(spec.to_dict()),
@@ -93,6 +99,7 @@ def save_checkpoint(
         "vocab": json.dumps(vocab.idx2word if vocab else None),
         "info": json.dumps(info or {}),
         "tokenizer": json.dumps(tokenizer.state() if tokenizer else None),
+        "calibration": json.dumps(calibration["meta"] if calibration is not None else None),
     }
     return atomic_write(path, lambda tmp: save_file(state, str(tmp), metadata=meta))
 
@@ -150,12 +157,15 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Che
     vocab = Vocabulary(meta["vocab"]) if meta.get("vocab") else None
     tokenizer = restore_tokenizer(meta["tokenizer"], vocab) if meta.get("tokenizer") and vocab else None
     model = create_model(spec.replace(pretrained=False))  # the weights come from the file
+    tensors = load_file(str(path))
+    extra = {k.removeprefix(CALIBRATION): tensors.pop(k) for k in list(tensors) if k.startswith(CALIBRATION)}
     try:
-        model.load_state_dict(load_file(str(path)))
+        model.load_state_dict(tensors)
     except RuntimeError as err:
         raise CheckpointError(f"'{path}' does not fit its own model spec: {str(err).splitlines()[0]}") from None
+    calibration = {"tensors": extra, "meta": meta["calibration"]} if meta.get("calibration") else None
     return Checkpoint(model.to(device).eval(), spec, meta["class_names"], meta.get("training", {}), vocab,
-                      tokenizer, meta.get("info", {}), path)
+                      tokenizer, meta.get("info", {}), path, calibration)
 
 
 __all__ = ["Checkpoint", "load_checkpoint", "read_checkpoint_meta", "read_spec", "save_checkpoint", "unwrap",

@@ -32,6 +32,7 @@ from ..models.output import ModelOutput
 from ..models.spec import ModelSpec
 from ..performance import autocast, pick_device, prepare_model
 from ..utils.progress import progress_bar
+from .open_set import OpenSet
 from .predictions import Predictions
 
 
@@ -58,21 +59,25 @@ class Predictor:
 
     def __init__(self, model: nn.Module, spec: ModelSpec, class_names: Sequence[str], *,
                  device: torch.device | str | None = None, mixed_precision: str = "no",
-                 tokenizer: TagTokenizer | None = None, channels_last: bool | None = None) -> None:
+                 tokenizer: TagTokenizer | None = None, channels_last: bool | None = None,
+                 open_set: OpenSet | None = None) -> None:
         self.device = torch.device(device) if device is not None else pick_device()
         self.model = prepare_model(model.to(self.device).eval(), channels_last=channels_last)
         self.spec = spec
         self.class_names = list(class_names)
         self.mixed_precision = mixed_precision
         self.tokenizer = tokenizer
+        self.open_set = open_set  # None: a checkpoint written without the calibration (no "unknown")
         self.transform: T.Compose = build_transform(spec.image_size, train=False)
         self.decode_size = decode_size(spec.image_size)  # large JPEGs decode at reduced scale, as in training
 
     @classmethod
     def from_checkpoint(cls, ckpt: Checkpoint, device: torch.device | str | None = None) -> Predictor:
         """The predictor of a loaded checkpoint, computing as its run did (``mixed_precision``)."""
+        open_set = (OpenSet.from_stored(ckpt.calibration["tensors"], ckpt.calibration["meta"], ckpt.class_names)
+                    if ckpt.calibration else None)
         return cls(ckpt.model, ckpt.spec, ckpt.class_names, device=device, mixed_precision=ckpt.mixed_precision,
-                   tokenizer=ckpt.tokenizer)
+                   tokenizer=ckpt.tokenizer, open_set=open_set)
 
     def with_model(self, model: nn.Module) -> Predictor:
         """The same predictor around another model computing the same function (a CPU fast path)."""

@@ -47,6 +47,7 @@ from ..prediction.predictions import Predictions
 from ..prediction.predictor import Predictor
 from ..tracking import PROJECT, hparams, init_kwargs
 from ..utils.progress import progress_bar
+from .calibration import calibrate_best, store_calibration
 from .distributed import forget_single_process_state, gather_predictions, make_accelerator
 from .engine import Stepper, train_one_epoch
 from .figures import write_figures
@@ -246,7 +247,11 @@ def _train(config: TrainConfig, run: RunDir, accelerator: Accelerator, callbacks
         _save_last(run, state, kept, meta, writer)
     writer.flush()
     accelerator.wait_for_everyone()  # the main process has written best.safetensors
-    best = Predictor.from_checkpoint(load_checkpoint(run.checkpoint("best")), accelerator.device)
+    best_ckpt = load_checkpoint(run.checkpoint("best"), accelerator.device)
+    best = Predictor.from_checkpoint(best_ckpt, accelerator.device)
+    open_set = calibrate_best(best, data, val_loader, accelerator, workers, config.batch_size, max_steps)
+    if accelerator.is_main_process:
+        store_calibration(best_ckpt, open_set, [run.checkpoint("best_loss"), run.checkpoint("last")])
     test, test_preds = _evaluate(best, test_loader, accelerator, max_steps, "testing", progress=progress)
     tag_test = tag_eval(test_preds, "test") if tag_eval is not None else None
     metrics = {
@@ -257,6 +262,7 @@ def _train(config: TrainConfig, run: RunDir, accelerator: Accelerator, callbacks
         "num_classes": data.num_classes, "device": str(accelerator.device), "num_processes": accelerator.num_processes,
         "mixed_precision": accelerator.mixed_precision, "resumed_from": str(resumed_from) if resumed_from else None,
         "weights": "exponential moving average" if ema is not None else "trained", "cached_images": cache,
+        "unknown_threshold": open_set.threshold,
         "skipped_files": data.problems,
         "initial_weights": str(loaded) if loaded else "",
     }

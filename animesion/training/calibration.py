@@ -1,0 +1,53 @@
+"""After training: measure the best checkpoint's embedding space, so 05 can enrol new characters and say
+"unknown" (see :mod:`animesion.prediction.open_set`), and store the calibration in the checkpoint."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from accelerate import Accelerator
+from torch.utils.data import DataLoader
+
+from ..atomic import atomic_link
+from ..data.dataset import DatasetSplits, ImageDataset, make_loader
+from ..models.checkpoint import Checkpoint, save_checkpoint, weights_of
+from ..prediction.open_set import OpenSet, calibrate
+from ..prediction.predictor import Predictor
+from .distributed import gather_predictions
+
+log = logging.getLogger("animesion")
+
+
+def calibrate_best(predictor: Predictor, data: DatasetSplits, val_loader: DataLoader, accelerator: Accelerator,
+                   workers: int, batch_size: int, max_batches: int | None = None) -> OpenSet:
+    """The open-set calibration of the predictor's model: prototypes from the train split (read without
+    augmentation, as inference reads pictures) and the threshold and temperature from the val split."""
+    train = ImageDataset(data.splits["train"], data.image_root, predictor.transform, predictor.decode_size)
+    train_loader = accelerator.prepare(make_loader(train, batch_size, train=False, workers=workers))
+    embedded = {}
+    for split, loader in (("train", train_loader), ("val", val_loader)):
+        preds = predictor.predict_loader(loader, max_batches=max_batches, progress=False, embeddings=True)
+        embedded[split] = gather_predictions(accelerator, preds)
+    open_set = calibrate(embedded["train"].embeddings, embedded["train"].labels, embedded["val"].embeddings,
+                         embedded["val"].labels, data.class_names)
+    log.info("open set: threshold %.3f keeps %.0f%% of the %d val pictures (temperature %.3f); prototypes from %d "
+             "train pictures", open_set.threshold, 100 * open_set.coverage, len(embedded["val"].labels),
+             open_set.temperature, len(embedded["train"].labels))
+    return open_set
+
+
+def store_calibration(ckpt: Checkpoint, open_set: OpenSet, linked: list[Path]) -> None:
+    """Rewrite ``ckpt``'s file with its calibration; the files in ``linked`` that were the same file as it
+    (best-loss and last weights of the same epoch) are linked to the new one again."""
+    path = ckpt.path
+    same = [other for other in linked if other.is_file() and os.path.samefile(other, path)]
+    save_checkpoint(path, weights_of(ckpt.model), ckpt.spec, ckpt.class_names, ckpt.training, ckpt.vocab,
+                    ckpt.info, ckpt.tokenizer, calibration={"tensors": open_set.to_tensors(),
+                                                            "meta": open_set.to_meta()})
+    for other in same:
+        atomic_link(path, other)
+
+
+__all__ = ["calibrate_best", "store_calibration"]

@@ -39,6 +39,33 @@ def test_mistakes_print_one_sentence_and_exit_2(argv, message, capsys):
     assert err.count("\n") == 1 and err.startswith("error: ")
 
 
+# Every boolean flag of the original train.py, with the flags it needs to validate.
+SWITCHES = {"pretrained": [], "transfer_learning": [], "interm_features_fc": [], "debugging": [], "multimodal": [],
+            "ret_attn_scores": [], "shuffle_tokens": [], "exclusion_loss": ["--interm_features_fc"]}
+VIT = ["--model_name", "Ti_16"]  # multimodal and interm_features_fc need a ViT
+
+
+def test_every_original_switch_works_bare_together():
+    config = parse_config(TrainConfig, [*VIT, *(f"--{name}" for name in SWITCHES)], prog="train")
+    assert all(getattr(config, name) is True for name in SWITCHES)
+    assert parse_config(TrainConfig, [*VIT, "--debugging", "--interm_features_fc"], prog="train").debugging is True
+
+
+@pytest.mark.parametrize("name", SWITCHES)
+def test_each_switch_bare_true_and_false(name):
+    needs = [*VIT, *SWITCHES[name]]
+    assert getattr(parse_config(TrainConfig, [*needs, f"--{name}"], prog="train"), name) is True
+    assert getattr(parse_config(TrainConfig, [*needs, f"--{name}", "True"], prog="train"), name) is True
+    assert getattr(parse_config(TrainConfig, [*needs, f"--{name}", "False"], prog="train"), name) is False
+    assert getattr(parse_config(TrainConfig, needs, prog="train"), name) is False  # the default: off
+
+
+def test_a_bad_switch_value_is_one_sentence_naming_the_flag_and_its_values(capsys):
+    assert main([*VIT, "--shuffle_tokens", "maybe"]) == 2
+    err = capsys.readouterr().err
+    assert err == "error: TrainConfig: parameter 'shuffle_tokens' must be bool (true or false), got 'maybe' (str).\n"
+
+
 def test_process_count_must_agree_with_the_launcher(monkeypatch, capsys):
     monkeypatch.setenv("WORLD_SIZE", "2")
     assert main(["--num_processes", "3", "--batch_size", "6"]) == 2

@@ -24,9 +24,12 @@ lint: setup
 test: lint  ## ruff, then the whole test suite (unit tests, papermill runs, nbval)
 	$(BIN)/python -m pytest --nbval-lax tests notebooks $(PYTEST_ARGS)
 
+# jupyter lab refuses to start as root (containers, some cloud machines) unless told it may
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
 lab: setup  ## open JupyterLab on notebooks/
 	$(BIN)/python -m pip install --quiet -e '.[lab]'
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab $(ALLOW_ROOT) notebooks/
 
 bench: setup  ## speed and memory benchmarks (prints ratios, writes benchmarks/results.md)
 	$(BIN)/python benchmarks/run.py

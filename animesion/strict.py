@@ -100,7 +100,9 @@ def _coerce(cls_name: str, key: str, value: Any, tp: Any) -> Any:
         fits, converted = _scalar(value, arg)
         if fits:
             return converted
-    raise ConfigError(f"{cls_name}: parameter '{key}' must be {type_name(tp)}, got {value!r} ({type(value).__name__}).")
+    spelled = " (true or false)" if bool in union_args(tp) else ""  # name the values a switch takes (YAML and flags)
+    raise ConfigError(f"{cls_name}: parameter '{key}' must be {type_name(tp)}{spelled}, got {value!r} "
+                      f"({type(value).__name__}).")
 
 
 @dataclasses.dataclass

@@ -27,14 +27,15 @@ from .attention.report import AttentionReport
 from .data.dataset import DatasetSplits
 from .data.images import load_rgb
 from .errors import ImageLoadError
-from .evaluation.report import EvaluationReport
+from .evaluation.report import EvaluationReport, mistake, mistake_positions
 from .exploration import class_gallery
 from .plots.images import prediction_gallery
 from .prediction.predictor import Predictor
 
 
-def _view() -> widgets.Image:
-    return widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+def _view(hidden: bool = False) -> widgets.Image:
+    """An empty view; ``hidden`` until it has a picture, since an empty Image shows a broken-image icon."""
+    return widgets.Image(format="png", layout=widgets.Layout(max_width="100%", display="none" if hidden else None))
 
 
 def _show(view: widgets.Image, fig: Figure) -> None:
@@ -62,22 +63,19 @@ def class_browser(data: DatasetSplits, max_images: int = 16, initial: str | None
 def misclassification_browser(report: EvaluationReport) -> widgets.Widget:
     """Step through the misclassified images of an evaluation: true character, top-5 with confidences (04).
 
-    Each picture is read when it is shown, so a split with many mistakes costs nothing up front.
+    The slider counts from 1, as its title does. Each picture is read when it is shown, so a split with
+    many mistakes costs nothing up front.
     """
-    preds, names = report.predictions, report.checkpoint.class_names
-    wrong = (~preds.correct1).nonzero().flatten().tolist()
+    wrong = mistake_positions(report)
     if not wrong:
         return widgets.HTML(f"No misclassified images in the {report.split} split.")
-    slider = widgets.IntSlider(value=0, min=0, max=len(wrong) - 1, description="mistake")
+    slider = widgets.IntSlider(value=1, min=1, max=len(wrong), description="mistake")
     view = _view()
 
     def draw(_change: object = None) -> None:
-        i = wrong[slider.value]
-        record = report.dataset.records[int(preds.indices[i])]
-        true, top = names[int(preds.labels[i])], [names[j] for j in preds.topk_idx[i].tolist()]
-        fig = prediction_gallery([report.predictor.load(report.dataset.image_root / record.path)], [top],
-                                 [preds.topk_prob[i].tolist()], [true], ncols=1)
-        fig.suptitle(f"{slider.value + 1} of {len(wrong)}: {record.path}", fontsize=9)
+        shown = mistake(report, wrong[slider.value - 1])
+        fig = prediction_gallery([shown.image], [shown.top_names], [shown.top_probs], [shown.caption], ncols=1)
+        fig.suptitle(f"{slider.value} of {len(wrong)}: {shown.path}", fontsize=12)
         _show(view, fig)
 
     slider.observe(draw, names="value")
@@ -96,20 +94,27 @@ def classify_upload(predictor: Predictor, name: str, content: bytes, top_k: int 
                     ) -> tuple[Image.Image, pd.DataFrame]:
     """Read uploaded bytes as a picture (with the same checks as files on disk) and classify it.
 
-    Raises :class:`ImageLoadError` naming the upload when it is not a readable image.
+    Raises :class:`ImageLoadError` naming the upload by its own name when it is not a readable image.
     """
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / Path(name).name
         path.write_bytes(content)
-        image = load_rgb(path, draft_size=predictor.decode_size)
+        try:
+            image = load_rgb(path, draft_size=predictor.decode_size)
+        except ImageLoadError as err:  # the user knows the file by its name, not by our temporary copy
+            raise ImageLoadError(str(err).replace(str(path), name)) from None
     return image, classify_image(predictor, image, top_k)
 
 
 def upload_classifier(predictor: Predictor, top_k: int = 5) -> widgets.Widget:
-    """Upload a picture, see its top-``top_k`` characters with confidences (05_inference)."""
+    """Upload a picture, see its top-``top_k`` characters with confidences (05_inference).
+
+    The view stays hidden until a picture is classified, and is cleared when an upload is not an image,
+    so an error never sits above the previous picture's prediction.
+    """
     upload = widgets.FileUpload(accept="image/*", multiple=False, description="image")
     status = widgets.Label(f"Upload a picture to classify it with {predictor.spec.model_name}.")
-    view = _view()
+    view = _view(hidden=True)
 
     def on_upload(change: dict) -> None:
         for item in change["new"]:
@@ -117,26 +122,32 @@ def upload_classifier(predictor: Predictor, top_k: int = 5) -> widgets.Widget:
                 image, table = classify_upload(predictor, item["name"], bytes(item["content"]), top_k)
             except ImageLoadError as err:
                 status.value = str(err)
+                view.value, view.layout.display = b"", "none"
                 continue
             status.value = item["name"]
-            fig = prediction_gallery([image], [table["character"].tolist()], [table["confidence"].tolist()], ncols=1)
+            fig = prediction_gallery([image], [table["character"].tolist()], [table["confidence"].tolist()],
+                                     [item["name"]], ncols=1)
             _show(view, fig)
+            view.layout.display = None
 
     upload.observe(on_upload, names="value")
     return widgets.VBox([widgets.HBox([upload, status]), view])
 
 
 def attention_browser(report: AttentionReport) -> widgets.Widget:
-    """Sliders for image, layer and head: that head's map, the layer's average and the rollout (06)."""
+    """Sliders for image, layer and head: that head's map, the layer's average and the rollout (06).
+
+    The sliders count from 1, as the titles do ("layer 12, head 1"); the maps are indexed from 0.
+    """
     maps = report.maps
     per_layer, rolled = layer_maps(maps), rollout_map(report.rollout, maps)
-    image = widgets.IntSlider(value=0, min=0, max=len(report.images) - 1, description="image")
-    layer = widgets.IntSlider(value=report.layer, min=0, max=maps.num_layers - 1, description="layer")
-    head = widgets.IntSlider(value=report.head, min=0, max=maps.num_heads - 1, description="head")
+    image = widgets.IntSlider(value=1, min=1, max=len(report.images), description="image")
+    layer = widgets.IntSlider(value=report.layer + 1, min=1, max=maps.num_layers, description="layer")
+    head = widgets.IntSlider(value=report.head + 1, min=1, max=maps.num_heads, description="head")
     view = _view()
 
     def draw(_change: object = None) -> None:
-        b, l, h = image.value, layer.value, head.value
+        b, l, h = image.value - 1, layer.value - 1, head.value - 1
         title = f"{report.labels[b]} → {report.top_names[b][0]} ({report.top_probs[b][0] * 100:.0f}%)"
         fig = plot_attention_view(report.images[b], head_maps(maps, l)[b, h], per_layer[l, b], rolled[b], l, h, title)
         _show(view, fig)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import tempfile
 from datetime import UTC, datetime
 
 import ipywidgets as widgets
@@ -15,18 +16,22 @@ from animesion.config.attention import AttentionConfig
 from animesion.config.evaluate import EvaluateConfig
 from animesion.data.dataset import load_dataset
 from animesion.errors import ImageLoadError
-from animesion.evaluation.report import evaluate_checkpoint
+from animesion.evaluation.report import evaluate_checkpoint, misclassified
 from animesion.models.checkpoint import load_checkpoint
+from animesion.plots.images import prediction_gallery
 from animesion.prediction.predictor import Predictor
+
+PNG = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture
 def shown(monkeypatch):
-    """Figures the widgets draw, as (suptitle, axes titles), instead of rendering them."""
+    """Figures the widgets draw, as (suptitle, axes titles, texts), instead of rendering them."""
     drawn = []
 
     def record(out, fig):
-        drawn.append((fig._suptitle.get_text() if fig._suptitle else "", [ax.get_title() for ax in fig.axes]))
+        drawn.append((fig._suptitle.get_text() if fig._suptitle else "", [ax.get_title() for ax in fig.axes],
+                      [text.get_text() for ax in fig.axes for text in ax.texts]))
         browsers.plt.close(fig)
 
     monkeypatch.setattr(browsers, "_show", record)
@@ -43,17 +48,44 @@ def test_class_browser_shows_the_chosen_character(tiny_dataset, shown):
     assert shown[-1][0].startswith(f"{choice.options[-1]}: ")
 
 
-def test_misclassification_browser_steps_through_mistakes(tiny_run, shown):
+def test_misclassification_browser_counts_from_1_and_labels_the_true_class(tiny_run, shown):
     report = evaluate_checkpoint(EvaluateConfig(checkpoint_path=str(tiny_run.best_checkpoint)), progress=False)
-    wrong = int((~report.predictions.correct1).sum())
+    preds, names = report.predictions, report.checkpoint.class_names
+    wrong = (~preds.correct1).nonzero().flatten().tolist()
     browser = browsers.misclassification_browser(report)
-    if wrong == 0:
+    if not wrong:
         assert isinstance(browser, widgets.HTML)
         return
     slider = browser.children[0]
-    assert slider.max == wrong - 1
+    assert (slider.min, slider.value, slider.max) == (1, 1, len(wrong))
+    assert shown[-1][0].startswith(f"1 of {len(wrong)}: ")
+    assert shown[-1][2][0] == f"true: {names[int(preds.labels[wrong[0]])]}"
     slider.value = slider.max
-    assert shown[-1][0].startswith(f"{wrong} of {wrong}: ")
+    assert shown[-1][0].startswith(f"{len(wrong)} of {len(wrong)}: ")
+    assert shown[-1][2][0] == f"true: {names[int(preds.labels[wrong[-1]])]}"
+    top = [names[j] for j in preds.topk_idx[wrong[-1]].tolist()]
+    assert [line.split("%  ")[1] for line in shown[-1][2][1].splitlines()] == top
+    # the saved gallery of mistakes (report_figures) and the notebook's say "true:" too
+    assert misclassified(report, 2)["captions"] == [f"true: {names[int(preds.labels[i])]}" for i in wrong[:2]]
+
+
+def test_gallery_text_is_large_stacked_and_kept_beside_its_picture():
+    images = [Image.new("RGB", (48, 48), (200, 80, 80))] * 3
+    long_name = "kinomoto_sakura_(cardcaptor_sakura)"
+    top = [["aoi", long_name, "rin"]] * 3
+    captions = ["true: aoi", "two.png\n1girl, smile\nblue eyes", "true: rin"]
+    fig = prediction_gallery(images, top, [[0.5, 0.3, 0.2]] * 3, captions)
+    assert fig.get_size_inches()[0] <= 12  # two pictures a row: a notebook shows it at full size
+    fig.canvas.draw()
+    texts = [ax.texts for ax in fig.axes if ax.texts]
+    assert len(texts) == 3
+    for (caption, lines), expected in zip(texts, captions):
+        assert caption.get_text() == expected and caption.get_fontweight() == "bold"
+        assert min(caption.get_fontsize(), lines.get_fontsize()) >= 11
+        assert lines.get_text().splitlines() == [" 50.0%  aoi", " 30.0%  kinomoto_sakura_(cardca…", " 20.0%  rin"]
+        # the predictions start under the caption, however many lines the caption has
+        assert lines.get_window_extent().y1 <= caption.get_window_extent().y0
+    browsers.plt.close(fig)
 
 
 def png_bytes(path) -> bytes:
@@ -62,7 +94,13 @@ def png_bytes(path) -> bytes:
     return buffer.getvalue()
 
 
-def test_upload_classifier_lists_the_top5(tiny_run, tiny_dataset, shown):
+def uploaded(name: str, content: bytes) -> tuple[dict, ...]:
+    """A FileUpload value: one file."""
+    return ({"name": name, "type": "", "size": len(content), "last_modified": datetime.now(UTC),
+             "content": memoryview(content)},)
+
+
+def test_upload_classifier_lists_the_top5(tiny_run, tiny_dataset):
     ckpt = Predictor.from_checkpoint(load_checkpoint(tiny_run.best_checkpoint))
     picture = next((tiny_dataset / "faces").rglob("*.*"))
     image, table = browsers.classify_upload(ckpt, "mine.png", png_bytes(picture))
@@ -70,27 +108,32 @@ def test_upload_classifier_lists_the_top5(tiny_run, tiny_dataset, shown):
     assert list(table["rank"]) == [1, 2, 3, 4, 5]
     assert set(table["character"]) <= set(ckpt.class_names)
     assert list(table["confidence"]) == sorted(table["confidence"], reverse=True)
-    with pytest.raises(ImageLoadError, match="notes.png"):
+    with pytest.raises(ImageLoadError, match=r"^notes\.png: not a readable image") as refused:
         browsers.classify_upload(ckpt, "notes.png", b"not an image")
+    assert tempfile.gettempdir() not in str(refused.value)  # the upload's own name, not our temporary copy
 
     browser = browsers.upload_classifier(ckpt)
-    upload, status = browser.children[0].children
-    upload.value = ({"name": "mine.png", "type": "image/png", "size": 1, "last_modified": datetime.now(UTC),
-                     "content": memoryview(png_bytes(picture))},)
-    assert len(shown) == 1 and status.value == "mine.png"
-    upload.value = ({"name": "notes.png", "type": "image/png", "size": 1, "last_modified": datetime.now(UTC),
-                     "content": memoryview(b"not an image")},)
-    assert len(shown) == 1 and "notes.png" in status.value
+    (upload, status), view = browser.children[0].children, browser.children[1]
+    assert view.layout.display == "none" and view.value == b""  # no broken-image icon before an upload
+    upload.value = uploaded("mine.png", png_bytes(picture))
+    assert status.value == "mine.png" and bytes(view.value[:8]) == PNG and view.layout.display != "none"
+    upload.value = uploaded("mine.txt", b"not an image")
+    assert status.value.startswith("mine.txt: not a readable image") and tempfile.gettempdir() not in status.value
+    assert view.value == b"" and view.layout.display == "none"  # the previous prediction is gone
+    upload.value = uploaded("again.png", png_bytes(picture))
+    assert status.value == "again.png" and bytes(view.value[:8]) == PNG and view.layout.display != "none"
 
 
-def test_attention_browser_redraws_for_layer_and_head(tiny_vit_run, shown, tmp_path):
+def test_attention_browser_sliders_count_from_1_like_the_titles(tiny_vit_run, shown, tmp_path):
     config = AttentionConfig(checkpoint_path=str(tiny_vit_run.best_checkpoint), max_images=2, results_dir=str(tmp_path))
     report = attention_report(config, progress=False)
     browser = browsers.attention_browser(report)
     image, layer, head = browser.children[0].children
-    assert (image.max, layer.max, head.max) == (1, 11, 2)  # 2 images, Ti_16: 12 layers × 3 heads
-    assert shown[-1][1][0] == "layer 12, head 1"
-    layer.value, head.value, image.value = 1, 2, 1
+    assert (image.min, layer.min, head.min) == (1, 1, 1)
+    assert (image.max, layer.max, head.max) == (2, 12, 3)  # 2 images, Ti_16: 12 layers × 3 heads
+    assert (image.value, layer.value, head.value) == (1, 12, 1) and shown[-1][1][0] == "layer 12, head 1"
+    assert shown[-1][0].startswith(report.labels[0])
+    layer.value, head.value, image.value = 2, 3, 2
     assert shown[-1][1][0] == "layer 2, head 3"
     assert shown[-1][0].startswith(report.labels[1])
 
@@ -98,4 +141,4 @@ def test_attention_browser_redraws_for_layer_and_head(tiny_vit_run, shown, tmp_p
 def test_views_are_png_images(tiny_dataset):
     data = load_dataset("synthetic", tiny_dataset, progress=False)
     view = browsers.class_browser(data, max_images=2).children[1]
-    assert isinstance(view, widgets.Image) and view.value[:8] == b"\x89PNG\r\n\x1a\n"
+    assert isinstance(view, widgets.Image) and bytes(view.value[:8]) == PNG and view.layout.display is None

@@ -9,6 +9,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
+from PIL import Image
 from torch import nn
 
 from ..atomic import atomic_write
@@ -65,21 +66,42 @@ def evaluate_checkpoint(config: EvaluateConfig, progress: bool = True) -> Evalua
                             out_dir)
 
 
+@dataclass
+class Mistake:
+    """One misclassified sample: its picture, its path under the image root, its true class and the top-5."""
+
+    image: Image.Image
+    path: str
+    true: str
+    top_names: list[str]
+    top_probs: list[float]
+
+    @property
+    def caption(self) -> str:
+        """What a gallery writes above the top-5: ``true: <name>``."""
+        return f"true: {self.true}"
+
+
+def mistake_positions(report: EvaluationReport) -> list[int]:
+    """Positions in ``report.predictions`` of the misclassified samples, in dataset order."""
+    return (~report.predictions.correct1).nonzero().flatten().tolist()
+
+
+def mistake(report: EvaluationReport, position: int) -> Mistake:
+    """The misclassified sample at ``position`` of the predictions, its picture read now."""
+    preds, names = report.predictions, report.checkpoint.class_names
+    record = report.dataset.records[int(preds.indices[position])]
+    return Mistake(report.predictor.load(report.dataset.image_root / record.path), record.path,
+                   names[int(preds.labels[position])], [names[j] for j in preds.topk_idx[position].tolist()],
+                   preds.topk_prob[position].tolist())
+
+
 def misclassified(report: EvaluationReport, limit: int) -> dict[str, list]:
     """The first ``limit`` misclassified samples: images, true names, captions, top-5 names and probabilities."""
-    names = report.checkpoint.class_names
-    wrong = (~report.predictions.correct1).nonzero().flatten()[:limit]
-    records = report.dataset.records
-    out: dict[str, list] = {"images": [], "true": [], "captions": [], "top_names": [], "top_probs": [], "paths": []}
-    for i in wrong.tolist():
-        record = records[int(report.predictions.indices[i])]
-        out["images"].append(report.predictor.load(report.dataset.image_root / record.path))
-        out["paths"].append(record.path)
-        out["true"].append(names[int(report.predictions.labels[i])])
-        out["captions"].append(f"true: {out['true'][-1]}")
-        out["top_names"].append([names[j] for j in report.predictions.topk_idx[i].tolist()])
-        out["top_probs"].append(report.predictions.topk_prob[i].tolist())
-    return out
+    found = [mistake(report, i) for i in mistake_positions(report)[:limit]]
+    return {"images": [m.image for m in found], "true": [m.true for m in found],
+            "captions": [m.caption for m in found], "top_names": [m.top_names for m in found],
+            "top_probs": [m.top_probs for m in found], "paths": [m.path for m in found]}
 
 
 def report_figures(report: EvaluationReport, max_gallery: int = 12) -> dict[str, Figure]:

@@ -39,23 +39,34 @@ def image_grid(images: Sequence, titles: Sequence[str] | None = None, ncols: int
     return fig
 
 
+def _fit(name: str, width: int) -> str:
+    """``name`` cut to ``width`` characters (with an ellipsis), so it stays beside its own picture."""
+    return name if len(name) <= width else name[: width - 1] + "…"
+
+
 def prediction_gallery(images: Sequence, top_names: Sequence[Sequence[str]], top_probs: Sequence[Sequence[float]],
-                       captions: Sequence[str] | None = None, ncols: int = 4) -> Figure:
-    """Images with their top-k predictions and confidences, under an optional caption (file, true class)."""
+                       captions: Sequence[str] | None = None, ncols: int = 2, fontsize: float = 12,
+                       name_width: int = 24) -> Figure:
+    """Images, each with its top-k predictions and confidences beside it, under an optional caption in bold
+    (what the caller says about the picture: its file, ``true: <name>``).
+
+    Two pictures a row make a figure about 11 inches wide, which a notebook shows without shrinking it, so
+    ``fontsize`` points stay readable; names longer than ``name_width`` characters are cut.
+    """
     n = max(len(images), 1)
     ncols = min(ncols, n)
     nrows = math.ceil(n / ncols)
-    fig, axes = plt.subplots(nrows, 2 * ncols, figsize=(ncols * 5.0, nrows * 2.2), squeeze=False,
-                             gridspec_kw={"width_ratios": [1, 1.4] * ncols})
+    fig, axes = plt.subplots(nrows, 2 * ncols, figsize=(ncols * 5.6, nrows * 2.6), squeeze=False, layout="constrained",
+                             gridspec_kw={"width_ratios": [1, 1.6] * ncols})
     for ax in axes.flat:
         ax.set_axis_off()
     for i, image in enumerate(images):
         img_ax, txt_ax = axes[i // ncols, 2 * (i % ncols)], axes[i // ncols, 2 * (i % ncols) + 1]
         img_ax.imshow(_as_array(image))
-        lines = []
-        if captions is not None:
-            lines.append(captions[i])
-        lines += [f"{p * 100:5.1f}%  {name}" for name, p in zip(top_names[i], top_probs[i])]
-        txt_ax.text(0, 0.5, "\n".join(lines), va="center", fontsize=8, family="monospace")
-    fig.tight_layout()
+        lines = "\n".join(f"{p * 100:5.1f}%  {_fit(name, name_width)}" for name, p in zip(top_names[i], top_probs[i]))
+        anchor = txt_ax.text(0.02, 0.97, captions[i] if captions is not None else "", va="top", fontsize=fontsize,
+                             weight="bold", transform=txt_ax.transAxes)
+        # the predictions start under the caption, however many lines it has
+        txt_ax.annotate(lines, xy=(0, 0), xycoords=anchor, xytext=(0, -0.4 * fontsize), textcoords="offset points",
+                        va="top", fontsize=fontsize, family="monospace")
     return fig

@@ -6,11 +6,12 @@
     batch = tok.encode_batch(tag_lists)          # LongTensor [B, 16]
     tok.vocab_size, tok.pad_id, tok.cls_id, tok.sep_id, tok.mask_id, tok.source
 
-``source`` says which vocabulary is used (for ``wp``: BERT's uncased vocabulary from disk or the Hugging
-Face cache, or one trained on the dataset's tags when BERT's is not on this machine).
+``source`` says which vocabulary is used (for ``wp``: BERT's tokenizer loaded through ``transformers`` from a
+folder or the Hugging Face cache, or a vocabulary trained on the dataset's tags when BERT's is not on this
+machine).
 
-This module holds the registries only, so a config can list the names without importing torch or the
-``tokenizers`` library; each builder imports its tokenizer when it is called.
+This module holds the registries only, so a config can list the names without importing torch, the
+``tokenizers`` library or ``transformers``; each builder imports its tokenizer when it is called.
 """
 
 from __future__ import annotations
@@ -27,33 +28,31 @@ if TYPE_CHECKING:
     from ..vocab import Vocabulary
     from .base import TagTokenizer
 
-Builder = Callable[..., "TagTokenizer"]  # (dataset, max_len, bert_vocab) -> tokenizer
+Builder = Callable[..., "TagTokenizer"]  # (dataset, max_len, bert) -> tokenizer
 TOKENIZERS: Registry[Builder] = Registry("tokenizer")
 
 
 @TOKENIZERS.register("tag")
-def _build_tag(dataset: DatasetSplits, max_len: int, bert_vocab: str | Path | None = None) -> TagTokenizer:
+def _build_tag(dataset: DatasetSplits, max_len: int, bert: str | Path | None = None) -> TagTokenizer:
     from .tag import WholeTagTokenizer
 
     return WholeTagTokenizer(dataset.vocab, max_len, source=f"tag vocabulary {dataset.vocab_source}")
 
 
 @TOKENIZERS.register("wp")
-def _build_wordpiece(dataset: DatasetSplits, max_len: int, bert_vocab: str | Path | None = None) -> TagTokenizer:
+def _build_wordpiece(dataset: DatasetSplits, max_len: int, bert: str | Path | None = None) -> TagTokenizer:
     from ..layouts import LAYOUTS
     from ..readers import labels_dir
     from ..vocab import VOCAB_MIN_COUNT
-    from .wordpiece import WordPieceTagTokenizer, find_bert_vocab, train_wordpiece_vocab
+    from .wordpiece import WordPieceTagTokenizer, load_bert, train_wordpiece_vocab
 
-    vocab_file = find_bert_vocab(bert_vocab)
-    if vocab_file is not None:
-        source = f"BERT uncased WordPiece vocabulary ({vocab_file})"
-    else:
-        folder = labels_dir(dataset.root, LAYOUTS.get(dataset.name))
-        vocab_file = train_wordpiece_vocab((r.tags for r in dataset.splits["train"]), folder,
-                                           min_count=VOCAB_MIN_COUNT)
-        source = f"WordPiece vocabulary trained on the train split's tags, BERT's not found ({vocab_file})"
-    return WordPieceTagTokenizer(vocab_file, max_len, dataset.vocab.tags, source=source)
+    tokenizer = load_bert(bert, max_len, dataset.vocab.tags)
+    if tokenizer is not None:
+        return tokenizer
+    folder = labels_dir(dataset.root, LAYOUTS.get(dataset.name))
+    vocab_file = train_wordpiece_vocab((r.tags for r in dataset.splits["train"]), folder, min_count=VOCAB_MIN_COUNT)
+    source = f"WordPiece vocabulary trained on the train split's tags, BERT's not found ({vocab_file})"
+    return WordPieceTagTokenizer.from_pieces(vocab_file, max_len, dataset.vocab.tags, source)
 
 
 Restorer = Callable[[dict[str, Any], "Vocabulary"], "TagTokenizer"]  # (state, tag vocabulary) -> tokenizer
@@ -71,7 +70,9 @@ def _restore_tag(state: dict[str, Any], vocab: Vocabulary) -> TagTokenizer:
 def _restore_wordpiece(state: dict[str, Any], vocab: Vocabulary) -> TagTokenizer:
     from .wordpiece import WordPieceTagTokenizer
 
-    return WordPieceTagTokenizer(state["pieces"], state["max_len"], vocab.tags, state["source"])
+    # checkpoints written before "lowercase" was saved all used an uncased vocabulary
+    return WordPieceTagTokenizer.from_pieces(state["pieces"], state["max_len"], vocab.tags, state["source"],
+                                             state.get("lowercase", True))
 
 
 def restore_tokenizer(state: dict[str, Any], vocab: Vocabulary) -> TagTokenizer:
@@ -80,17 +81,19 @@ def restore_tokenizer(state: dict[str, Any], vocab: Vocabulary) -> TagTokenizer:
 
 
 def build_tokenizer(name: str, dataset: DatasetSplits, max_len: int = 16,
-                    bert_vocab: str | Path | None = None) -> TagTokenizer:
+                    bert: str | Path | None = None) -> TagTokenizer:
     """The ``name`` tokenizer (``tag`` or ``wp``) for a dataset read with its tags.
 
-    ``bert_vocab``: a local ``vocab.txt`` of bert-base-uncased (or its folder) for ``wp``; when None, the
-    Hugging Face cache is searched, and a vocabulary is trained on the train tags if BERT's is not there.
+    ``bert`` (``wp``): a local folder of a BERT tokenizer (bert-base-uncased's ``vocab.txt`` and
+    ``tokenizer_config.json``) or a model name in the Hugging Face cache, loaded with ``transformers``; when
+    None, bert-base-uncased is looked for in the cache, and a vocabulary is trained on the train tags if it
+    is not there. Nothing is downloaded.
     """
     builder = TOKENIZERS.get(name)
     if not dataset.tagged:
         raise DataError(f"The {dataset.name} dataset was read without tags; load it with with_tags=True "
                         "(multimodal) to build a tag tokenizer.")
-    return builder(dataset, max_len, bert_vocab)
+    return builder(dataset, max_len, bert)
 
 
 __all__ = ["TOKENIZERS", "build_tokenizer", "restore_tokenizer"]

@@ -1,0 +1,60 @@
+"""Command line for inference: ``python -m animesion.inference --test_path folder/ --checkpoint_path best.safetensors``.
+
+The same parameters as the ``05_inference`` notebook (the :class:`InferenceConfig` fields, the original
+``inference.py`` flags) and the same call, :func:`run_inference`: one line per picture with its top-k
+characters (and predicted tags when ``mode`` predicts them), then the files that could not be read, then
+where the results went. A mistake in the parameters is printed as one sentence and the command exits
+with status 2.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..config.cli import parse_config
+from ..config.inference import InferenceConfig
+from ..errors import AnimesionError
+
+
+def _shown(file: str, folder: Path) -> str:
+    """A file as printed: relative to the folder read, when it lies under it."""
+    path = Path(file)
+    return str(path.relative_to(folder)) if path.is_relative_to(folder) else file
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the parameters, classify, print each picture's predictions; 0 on success, 2 on a user error."""
+    try:
+        config = parse_config(InferenceConfig, sys.argv[1:] if argv is None else argv,
+                              prog="python -m animesion.inference", description=__doc__.splitlines()[0])
+        # after parsing, so --help and typos answer without loading torch
+        from ..prediction.files import TAGS
+        from .run import run_inference
+
+        run = run_inference(config, progress=sys.stderr.isatty())
+    except AnimesionError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    result = run.result
+    files = result.table["file"].tolist()
+    names, probs = result.top_lists(files)
+    tags = result.table[TAGS].tolist() if TAGS in result.table else [None] * len(files)
+    for file, top_names, top_probs, tag_set in zip(files, names, probs, tags):
+        line = f"{_shown(file, run.folder)}: " + ", ".join(f"{n} {p * 100:.1f}%" for n, p in zip(top_names, top_probs))
+        print(line if tag_set is None else f"{line} | tags: {', '.join(tag_set) or '(none)'}")
+    for failure in result.failures.itertuples():
+        print(f"unreadable: {_shown(failure.file, run.folder)}: {failure.reason}")
+    print(f"{len(files)} pictures classified in {run.folder} with {run.checkpoint.path}")
+    if run.out_dir is not None:
+        print(f"results: {run.out_dir}")
+    if result.tags_csv is not None:
+        print(f"tags: {result.tags_csv}")
+    if run.parity is not None:
+        print(run.parity)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

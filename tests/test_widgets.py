@@ -103,25 +103,40 @@ def uploaded(name: str, content: bytes) -> tuple[dict, ...]:
 def test_upload_classifier_lists_the_top5(tiny_run, tiny_dataset):
     ckpt = Predictor.from_checkpoint(load_checkpoint(tiny_run.best_checkpoint))
     picture = next((tiny_dataset / "faces").rglob("*.*"))
-    image, table = browsers.classify_upload(ckpt, "mine.png", png_bytes(picture))
+    image, found = browsers.classify_upload(ckpt, "mine.png", png_bytes(picture))
+    table = found.table
     assert image.mode == "RGB"
     assert list(table["rank"]) == [1, 2, 3, 4, 5]
     assert set(table["character"]) <= set(ckpt.class_names)
     assert list(table["confidence"]) == sorted(table["confidence"], reverse=True)
+    assert "(score " in found.answer  # the checkpoint is calibrated: an answer with its open-set score
     with pytest.raises(ImageLoadError, match=r"^notes\.png: not a readable image") as refused:
         browsers.classify_upload(ckpt, "notes.png", b"not an image")
     assert tempfile.gettempdir() not in str(refused.value)  # the upload's own name, not our temporary copy
 
     browser = browsers.upload_classifier(ckpt)
-    (upload, status), view = browser.children[0].children, browser.children[1]
+    enrolment, (upload, status), view = browser.children[0], browser.children[1].children, browser.children[2]
     assert view.layout.display == "none" and view.value == b""  # no broken-image icon before an upload
     upload.value = uploaded("mine.png", png_bytes(picture))
-    assert status.value == "mine.png" and bytes(view.value[:8]) == PNG and view.layout.display != "none"
+    assert status.value.startswith("mine.png: ") and bytes(view.value[:8]) == PNG and view.layout.display != "none"
     upload.value = uploaded("mine.txt", b"not an image")
     assert status.value.startswith("mine.txt: not a readable image") and tempfile.gettempdir() not in status.value
     assert view.value == b"" and view.layout.display == "none"  # the previous prediction is gone
     upload.value = uploaded("again.png", png_bytes(picture))
-    assert status.value == "again.png" and bytes(view.value[:8]) == PNG and view.layout.display != "none"
+    assert status.value.startswith("again.png: ") and bytes(view.value[:8]) == PNG and view.layout.display != "none"
+
+    # Enrol the picture's own character under a new name from three pictures and a broken one: it is named.
+    (name, pictures, button), note = enrolment.children[0].children, enrolment.children[1]
+    three = sorted(picture.parent.iterdir())[:3]
+    name.value = "newcomer"
+    pictures.value = tuple(uploaded(p.name, png_bytes(p))[0] for p in three) + uploaded("broken.png", b"x")
+    button.click()
+    assert "Enrolled newcomer from 3 pictures" in note.value and "broken.png: not a readable image" in note.value
+    upload.value = uploaded("same.png", png_bytes(three[0]))
+    assert status.value.startswith("same.png: newcomer (score ")
+    pictures.value = uploaded(three[0].name, png_bytes(three[0]))
+    button.click()
+    assert "enrolling needs 2 or more" in note.value
 
 
 def test_attention_browser_sliders_count_from_1_like_the_titles(tiny_vit_run, shown, tmp_path):

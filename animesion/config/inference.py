@@ -56,6 +56,10 @@ class InferenceConfig(Strict):
     export_onnx: bool = param(False, "also export the model to ONNX and check ONNX Runtime gives the same top_k")
     fast_path: str = param("none", "CPU speed-up: int8 Linear layers or ONNX Runtime (none keeps fp32 PyTorch)",
                            fast_path_names)
+    gallery_path: str = param("", "folder with one subfolder of pictures per new character to enrol (no training)")
+    gallery_file: str = param("", "a gallery saved by an earlier run (<results_dir>/inference/gallery.safetensors)")
+    unknown_threshold: float | None = param(None, "answer 'unknown' below this score; None: the checkpoint's "
+                                                  "calibrated threshold; 0: never")
 
     def validate(self) -> None:
         for key in ("batch_size", "top_k"):
@@ -63,3 +67,8 @@ class InferenceConfig(Strict):
                 self.fail(f"{key} must be positive, got {getattr(self, key)}.")
         if self.max_display < 0:
             self.fail(f"max_display must not be negative, got {self.max_display}.")
+        if self.unknown_threshold is not None and not -1 <= self.unknown_threshold <= 1:
+            self.fail(f"unknown_threshold is a cosine similarity in [-1, 1] (0 turns 'unknown' off), got "
+                      f"{self.unknown_threshold}.")
+        if self.gallery_path and self.gallery_file:
+            self.fail("gallery_path enrols characters and saves a gallery, gallery_file reuses one; set only one.")

@@ -76,10 +76,10 @@ class TrainConfig(Strict):
     weight_decay: float = param(0.05, "weight decay (biases and norm weights are not decayed)", legacy=0.0)
     momentum: float = param(0.9, "momentum of the SGD-style optimizers", legacy=0.9)
     smoothing: float = param(0.1, "label smoothing of the class loss", legacy=0.0)
-    aa: str | None = param("trivialaugment", "augmentation policy: jitter (the original's), trivialaugment, a timm "
-                           "RandAugment string (rand-m9-mstd0.5-inc1), augmix-…, or None", legacy="jitter")
-    scale: list[float] | None = param([0.35, 1.0], "random-resized-crop area range; None: the original's "
-                                      "Resize(image_size + 32) then RandomCrop", legacy=None)
+    aa: str | None = param("trivialaugment", "augmentation: jitter (the original's), trivialaugment, rand-m9-mstd0.5 …",
+                           legacy="jitter")
+    scale: list[float] | None = param([0.35, 1.0], "random-resized-crop area range; None: the original's resize "
+                                      "and crop", legacy=None)
     reprob: float = param(0.25, "random-erasing probability (per-pixel noise)", legacy=0.0)
     mixup: float = param(0.0, "mixup alpha (0: off)", legacy=0.0)
     cutmix: float = param(0.0, "cutmix alpha (0: off)", legacy=0.0)

@@ -17,14 +17,18 @@ from ..config.evaluate import EvaluateConfig
 from ..data.dataset import DatasetSplits, ImageDataset, load_dataset, make_loader
 from ..errors import DataError
 from ..models.checkpoint import Checkpoint, load_checkpoint
+from ..paths import resolve_path
 from ..performance import resolve_workers
 from ..plots.evaluation import plot_confused_pairs, plot_per_class
 from ..plots.images import prediction_gallery
+from ..plots.open_set import plot_score_histograms
 from ..plots.save import save_figure
+from ..prediction.files import list_files, predict_files
 from ..prediction.predictions import Predictions
 from ..prediction.predictor import Predictor
 from ..runs import find_checkpoint
 from .metrics import confused_pairs, per_class_accuracy, summary
+from .open_set import OpenSetReport, auroc, recall_at_k
 
 
 @dataclass
@@ -41,6 +45,7 @@ class EvaluationReport:
     per_class: pd.DataFrame
     confused: pd.DataFrame
     out_dir: Path
+    open_set: OpenSetReport | None = None  # None for checkpoints written without an open-set calibration
 
 
 def evaluate_checkpoint(config: EvaluateConfig, progress: bool = True) -> EvaluationReport:
@@ -57,13 +62,41 @@ def evaluate_checkpoint(config: EvaluateConfig, progress: bool = True) -> Evalua
         raise DataError(f"The dataset's {data.num_classes} classes are not the {len(ckpt.class_names)} classes "
                         "the checkpoint was trained on; evaluate on the same dataset.")
     dataset = ImageDataset(data.splits[config.split], data.image_root, predictor.transform, predictor.decode_size)
-    loader = make_loader(dataset, config.batch_size, train=False,
-                         workers=resolve_workers(config.no_cpu_workers, predictor.device.type))
-    preds = predictor.predict_loader(loader, k=5, desc=f"evaluating {config.split}", progress=progress)
+    workers = resolve_workers(config.no_cpu_workers, predictor.device.type)
+    loader = make_loader(dataset, config.batch_size, train=False, workers=workers)
+    preds = predictor.predict_loader(loader, k=5, desc=f"evaluating {config.split}", progress=progress,
+                                     embeddings=True)
     out_dir = ckpt.path.parent / f"evaluation_{config.split}"
-    return EvaluationReport(ckpt, predictor, data, config.split, dataset, preds, summary(preds),
-                            per_class_accuracy(preds, ckpt.class_names), confused_pairs(preds, ckpt.class_names),
-                            out_dir)
+    report = EvaluationReport(ckpt, predictor, data, config.split, dataset, preds, summary(preds),
+                              per_class_accuracy(preds, ckpt.class_names), confused_pairs(preds, ckpt.class_names),
+                              out_dir)
+    if predictor.open_set is not None and len(preds.labels):
+        report.open_set = _open_set_report(config, report, workers, progress)
+    return report
+
+
+def _open_set_report(config: EvaluateConfig, report: EvaluationReport, workers: int, progress: bool) -> OpenSetReport:
+    """Retrieval against the train split and, with ``unknown_path``, known against unknown characters."""
+    open_set, preds, predictor = report.predictor.open_set, report.predictions, report.predictor
+    known = open_set.scores(preds.embeddings)[0].max(dim=-1).values
+    recall = {}
+    if config.retrieval and config.split != "train":  # the train split against itself would find itself
+        train = ImageDataset(report.data.splits["train"], report.data.image_root, predictor.transform,
+                             predictor.decode_size)
+        reference = predictor.predict_loader(make_loader(train, config.batch_size, train=False, workers=workers),
+                                             desc="embedding train", progress=progress, embeddings=True)
+        recall = recall_at_k(open_set.project(preds.embeddings), preds.labels,
+                             open_set.project(reference.embeddings), reference.labels)
+    result = OpenSetReport(recall, open_set.threshold, known, float((known < open_set.threshold).float().mean()))
+    if config.unknown_path:
+        others = predict_files(predictor, list_files(resolve_path(config.unknown_path)), config.batch_size, top_k=1,
+                               progress=progress, workers=workers)
+        if len(others.table):
+            unknown = open_set.scores(others.embeddings)[0].max(dim=-1).values
+            result.unknown_scores, result.unknown_files = unknown, len(unknown)
+            result.unknown_called_unknown = float((unknown < open_set.threshold).float().mean())
+            result.auroc = auroc(known, unknown)
+    return result
 
 
 @dataclass
@@ -112,16 +145,28 @@ def report_figures(report: EvaluationReport, max_gallery: int = 12) -> dict[str,
         wrong = misclassified(report, max_gallery)
         figures["misclassified"] = prediction_gallery(wrong["images"], wrong["top_names"], wrong["top_probs"],
                                                       wrong["captions"])
+    if report.open_set is not None:
+        figures["open_set_scores"] = open_set_figure(report.open_set)
     return figures
 
 
+def open_set_figure(open_set: OpenSetReport) -> Figure:
+    """The best scores of the split's (known) pictures and of ``unknown_path``'s, with the threshold."""
+    unknown = open_set.unknown_scores.numpy() if open_set.unknown_scores is not None else None
+    return plot_score_histograms(open_set.known_scores.numpy(), unknown, open_set.threshold)
+
+
 def save_report(report: EvaluationReport, max_gallery: int = 12) -> Path:
-    """Write ``summary.json``, ``per_class_accuracy.csv``, ``confused_pairs.csv`` and the figures as PNG."""
+    """Write ``summary.json``, ``per_class_accuracy.csv``, ``confused_pairs.csv``, ``open_set.json`` (with a
+    calibrated checkpoint) and the figures as PNG."""
     out = report.out_dir
     text = json.dumps({"split": report.split, **report.summary}, indent=2)
     atomic_write(out / "summary.json", lambda tmp: tmp.write_text(text))
     atomic_write(out / "per_class_accuracy.csv", lambda tmp: report.per_class.to_csv(tmp, index=False))
     atomic_write(out / "confused_pairs.csv", lambda tmp: report.confused.to_csv(tmp, index=False))
+    if report.open_set is not None:
+        figures_text = json.dumps(report.open_set.summary(), indent=2)
+        atomic_write(out / "open_set.json", lambda tmp: tmp.write_text(figures_text))
     for name, fig in report_figures(report, max_gallery).items():
         save_figure(fig, out, f"{name}.png")
         plt.close(fig)

@@ -30,7 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = parse_config(InferenceConfig, sys.argv[1:] if argv is None else argv,
                               prog="python -m animesion.inference", description=__doc__.splitlines()[0])
         # after parsing, so --help and typos answer without loading torch
-        from ..prediction.files import TAGS
+        from ..prediction.files import BEST_MATCH, SCORE, TAGS
         from .run import run_inference
 
         run = run_inference(config, progress=sys.stderr.isatty())
@@ -41,8 +41,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     files = result.table["file"].tolist()
     names, probs = result.top_lists(files)
     tags = result.table[TAGS].tolist() if TAGS in result.table else [None] * len(files)
-    for file, top_names, top_probs, tag_set in zip(files, names, probs, tags):
-        line = f"{_shown(file, run.folder)}: " + ", ".join(f"{n} {p * 100:.1f}%" for n, p in zip(top_names, top_probs))
+    for note in run.notes:
+        print(f"note: {note}")
+    for n, (file, top_names, top_probs, tag_set) in enumerate(zip(files, names, probs, tags)):
+        answer = ""
+        if SCORE in result.table:  # open set: the answer and its score, then the candidates
+            answer = f"{top_names[0]} (score {result.table[SCORE].iloc[n]:.2f}) | "
+            top_names = [result.table[BEST_MATCH].iloc[n], *top_names[1:]]
+        line = f"{_shown(file, run.folder)}: {answer}" + ", ".join(f"{name} {p * 100:.1f}%"
+                                                                   for name, p in zip(top_names, top_probs))
         print(line if tag_set is None else f"{line} | tags: {', '.join(tag_set) or '(none)'}")
     for failure in result.failures.itertuples():
         print(f"unreadable: {_shown(failure.file, run.folder)}: {failure.reason}")

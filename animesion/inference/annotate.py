@@ -9,7 +9,7 @@ from PIL import Image, ImageDraw
 
 from ..atomic import atomic_write
 from ..paths import resolve_path
-from ..prediction.files import TAGS, InferenceResult
+from ..prediction.files import BEST_MATCH, SCORE, TAGS, InferenceResult
 
 
 def annotate(image: Image.Image, lines: list[str], width: int = 256) -> Image.Image:
@@ -31,9 +31,14 @@ def write_results(result: InferenceResult, out_dir: str | Path, top_k: int) -> P
     atomic_write(out_dir / "predictions.csv", lambda tmp: result.table.to_csv(tmp, index=False))
     atomic_write(out_dir / "failures.csv", lambda tmp: result.failures.to_csv(tmp, index=False))
     names, probs = result.top_lists(list(result.images))
-    tags = result.table.set_index("file")[TAGS] if TAGS in result.table else None
+    rows = result.table.set_index("file")
+    tags = rows[TAGS] if TAGS in rows else None
     for (path, image), top_names, top_probs in zip(result.images.items(), names, probs):
-        lines = [f"{p * 100:5.1f}% {name}" for name, p in zip(top_names[:top_k], top_probs[:top_k])]
+        lines = []
+        if SCORE in rows:  # open set: the answer first, then the candidates (the best match in place of unknown)
+            lines.append(f"{top_names[0]} (score {rows.loc[path, SCORE]:.2f})")
+            top_names = [rows.loc[path, BEST_MATCH], *top_names[1:]]
+        lines += [f"{p * 100:5.1f}% {name}" for name, p in zip(top_names[:top_k], top_probs[:top_k])]
         if tags is not None:
             lines += textwrap.wrap("tags: " + ", ".join(tags[path]), 40)
         picture = annotate(image, lines)

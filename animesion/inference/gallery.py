@@ -85,6 +85,24 @@ def enrol(predictor: Predictor, folder: str | Path, batch_size: int = 32, progre
     return Enrolment(gallery, problems)
 
 
+def enrol_pictures(predictor: Predictor, name: str, pictures: list) -> Prototypes:
+    """One character enrolled from decoded pictures (PIL images), e.g. uploads; needs ``MIN_PICTURES``."""
+    open_set = require_open_set(predictor, "Enrolling")
+    if len(pictures) < MIN_PICTURES:
+        raise DataError(f"'{name}' has {len(pictures)} readable picture(s); enrolling needs {MIN_PICTURES} or more.")
+    embeddings = predictor.predict(pictures, k=1).embeddings
+    return prototypes_of(open_set.project(embeddings), torch.zeros(len(pictures), dtype=torch.long), [name])
+
+
+def with_character(gallery: Prototypes | None, character: Prototypes) -> Prototypes:
+    """``gallery`` with ``character`` added, replacing an earlier enrolment of the same name."""
+    if gallery is None:
+        return character
+    keep = [i for i, n in enumerate(gallery.names) if n not in character.names]
+    kept = Prototypes([gallery.names[i] for i in keep], gallery.vectors[keep], [gallery.counts[i] for i in keep])
+    return kept + character
+
+
 def save_gallery(gallery: Prototypes, path: str | Path, open_set: OpenSet) -> Path:
     """Write the gallery (atomically) for ``gallery_file``."""
     meta = {"format": FORMAT, "names": json.dumps(gallery.names), "counts": json.dumps(gallery.counts),
@@ -110,4 +128,5 @@ def load_gallery(path: str | Path, open_set: OpenSet) -> Prototypes:
     return Prototypes(json.loads(meta["names"]), vectors, json.loads(meta["counts"]))
 
 
-__all__ = ["Enrolment", "enrol", "fingerprint", "load_gallery", "require_open_set", "save_gallery"]
+__all__ = ["Enrolment", "enrol", "enrol_pictures", "fingerprint", "load_gallery", "require_open_set", "save_gallery",
+           "with_character"]

@@ -18,18 +18,21 @@ from ..data.images import load_rgb
 from ..errors import DataError, ImageLoadError
 from ..performance import resolve_workers
 from ..utils.progress import progress_bar
+from .open_set import UNKNOWN, OpenSet, Prototypes, Recognition
 from .predictor import Predictor
 
 MIN_BATCHES_FOR_WORKERS = 4  # fewer batches are read in this process (measured: a worker then slows it)
 TAGS = "tags"  # column of the predicted tag set (a list per image)
+BEST_MATCH, SCORE = "best_match", "score"  # open-set columns: the closest character and its cosine similarity
 
 
 @dataclass
 class InferenceResult:
-    """``table``: one row per readable image (file, top-k names and probabilities, and ``tags`` when tagging).
-    ``failures``: one row per file that could not be read (file, reason). ``images``: the first few
-    pictures, decoded for display. ``embeddings``: [N, D] L2-normalised, one row per row of ``table``.
-    ``tags_csv``: the file ``gen_tags`` wrote, else None."""
+    """``table``: one row per readable image (file, top-k names and probabilities, and ``tags`` when tagging;
+    after :func:`recognise_open_set` also ``best_match`` and ``score``, with ``top1`` = ``unknown`` when the
+    score is below the threshold). ``failures``: one row per file that could not be read (file, reason).
+    ``images``: the first few pictures, decoded for display. ``embeddings``: [N, D] L2-normalised, one row
+    per row of ``table``. ``tags_csv``: the file ``gen_tags`` wrote, else None."""
 
     table: pd.DataFrame
     failures: pd.DataFrame
@@ -40,15 +43,21 @@ class InferenceResult:
     def top_lists(self, files: list[str]) -> tuple[list[list[str]], list[list[float]]]:
         """Top-k names and probabilities of ``files`` (rows of ``table``), as lists for galleries."""
         rows = self.table.set_index("file").loc[files]
-        ranks = [c for c in self.table.columns if c.startswith("top") and not c.endswith("_prob")]
+        ranks = [c for c in self.table.columns if c.startswith("top") and c[3:].isdigit()]
         return rows[ranks].values.tolist(), rows[[f"{r}_prob" for r in ranks]].values.tolist()
 
     def captions(self, files: list[str], width: int = 44) -> list[str]:
-        """Gallery captions of ``files``: the file name, and the predicted tags (wrapped) when tagging."""
-        if TAGS not in self.table:
-            return [Path(f).name for f in files]
-        tags = self.table.set_index("file").loc[files, TAGS]
-        return [Path(f).name + "\n" + textwrap.fill(", ".join(t) or "(no tags)", width) for f, t in zip(files, tags)]
+        """Gallery captions of ``files``: the file name, the best match of an unknown picture, and the
+        predicted tags (wrapped) when tagging."""
+        rows = self.table.set_index("file").loc[files]
+        captions = [Path(f).name for f in files]
+        if SCORE in rows:
+            captions = [c + (f"\nbest match {m}, score {s:.2f}" if top == UNKNOWN else f"\nscore {s:.2f}")
+                        for c, top, m, s in zip(captions, rows["top1"], rows[BEST_MATCH], rows[SCORE])]
+        if TAGS in rows:
+            captions = [c + "\n" + textwrap.fill(", ".join(t) or "(no tags)", width)
+                        for c, t in zip(captions, rows[TAGS])]
+        return captions
 
 
 def list_files(folder: str | Path) -> list[Path]:
@@ -124,6 +133,23 @@ def predict_files(predictor: Predictor, files: Sequence[Path], batch_size: int =
     kept = {name: predictor.load(name) for name in table["file"][:keep_images]}
     return InferenceResult(table, pd.DataFrame(failures, columns=["file", "reason"]), kept,
                            torch.cat(embeddings) if embeddings else torch.empty(0, 0))
+
+
+def recognise_open_set(result: InferenceResult, open_set: OpenSet, gallery: Prototypes | None = None,
+                       threshold: float | None = None) -> Recognition:
+    """Rank ``result``'s pictures among the checkpoint's classes and the enrolled ``gallery`` by their
+    embeddings, and rewrite its top-k columns: ``top1`` becomes ``unknown`` below the ``threshold`` (None:
+    the calibrated one; 0: never), ``best_match`` and ``score`` say what came closest."""
+    k = len([c for c in result.table.columns if c.startswith("top") and c[3:].isdigit()])
+    recognition = open_set.recognise(result.embeddings, gallery, k, threshold)
+    table = result.table
+    for rank in range(len(recognition.names[0]) if recognition.names else 0):
+        table[f"top{rank + 1}"] = [names[rank] for names in recognition.names]
+        table[f"top{rank + 1}_prob"] = recognition.probabilities[:, rank].tolist()
+    table.insert(len(table.columns) - (TAGS in table), BEST_MATCH, table["top1"].tolist() if len(table) else [])
+    table.insert(len(table.columns) - (TAGS in table), SCORE, recognition.score.tolist())
+    table["top1"] = recognition.answers
+    return recognition
 
 
 def predict_folder(predictor: Predictor, folder: str | Path, batch_size: int = 32, top_k: int = 5,

@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test lint lab bench clean
+.PHONY: setup demo test lint lab bench bench-recipes bench-open-set clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,12 @@ lab: setup  ## open JupyterLab on notebooks/
 
 bench: setup  ## speed and memory benchmarks (prints ratios, writes benchmarks/results.md)
 	$(BIN)/python benchmarks/run.py
+
+bench-recipes: setup  ## original vs modern recipe on real faces (shared/data/holo20), writes benchmarks/recipes.md
+	$(BIN)/python benchmarks/recipes.py
+
+bench-open-set: setup  ## enrolment and "unknown" on real faces (the shared protocol), writes benchmarks/open_set.md
+	$(BIN)/python benchmarks/open_set.py
 
 clean:  ## remove generated data and outputs (keeps .venv)
 	rm -rf data outputs/notebooks outputs/*/ .pytest_cache

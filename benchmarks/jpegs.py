@@ -76,7 +76,7 @@ def load_jpegs(data_dir: str | Path | None = None) -> JpegSet:
     if path is not None and path.is_dir():
         return folder_per_class(path, f"{path} (real JPEG face crops)")
     root = ensure_synthetic(work_dir() / "synthetic256", SYNTHETIC_256, progress=True)
-    return folder_per_class(root / "faces", f"synthetic set at {SYNTHETIC_256.image_size} px (generated)")
+    return folder_per_class(root / "faces", f"synthetic set at {SYNTHETIC_256.picture_size} px (generated)")
 
 
 def resized_copies(images: JpegSet, short_side: int, name: str, quality: int = 95) -> JpegSet:

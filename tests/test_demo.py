@@ -2,22 +2,43 @@
 
 from __future__ import annotations
 
+import json
+
+from animesion import demo
 from animesion.config.train import TrainConfig
-from animesion.demo import demo_steps
 from animesion.training.run_dir import run_name
 from animesion.workbook import notebook_config
 
 
 def test_every_step_validates_and_uses_a_checkpoint_trained_by_an_earlier_step():
     trained: list[str] = []  # best checkpoints of the 03 steps so far
-    for notebook, _, params in demo_steps():
-        config = notebook_config(notebook).from_dict(params)  # unknown keys or bad values would raise
-        if notebook == "03_train":
+    for step in demo.demo_steps():
+        config = notebook_config(step.notebook).from_dict(step.params)  # unknown keys or bad values would raise
+        if step.notebook == "03_train":
             assert isinstance(config, TrainConfig)
             trained.append(f"{config.results_dir}/{run_name(config)}/best.safetensors")
-        elif params.get("checkpoint_path"):
-            assert params["checkpoint_path"] in trained, f"{notebook} uses a checkpoint no earlier step trains"
-    names = [name for _, name, _ in demo_steps()]
-    assert len(names) == len(set(names))  # executed notebooks do not overwrite each other
-    tags_step = next(params for _, name, params in demo_steps() if name == "05_inference_tags")
-    assert tags_step["mode"] == "recognition_tagging" and "quickstart_vilt" in tags_step["checkpoint_path"]
+        elif step.params.get("checkpoint_path"):
+            assert step.params["checkpoint_path"] in trained, f"{step.notebook} uses a model no earlier step trains"
+    assert len(trained) == 2
+    outputs = [step.output for step in demo.demo_steps()]
+    assert len(outputs) == len(set(outputs))  # executed notebooks do not overwrite each other
+    tags = next(step for step in demo.demo_steps() if step.output == "05_inference_tags")
+    attention = next(step for step in demo.demo_steps() if step.notebook == "06_attention_viz")
+    assert tags.params["mode"] == "recognition_tagging" and tags.params["checkpoint_path"] == trained[1]
+    assert attention.params["checkpoint_path"] == trained[1]  # 06 explains the vision+tags ViT
+
+
+def test_the_summary_has_one_line_per_trained_model(tmp_path, monkeypatch):
+    monkeypatch.setenv("ANIMESION_ROOT", str(tmp_path))
+    (tmp_path / "parameters").mkdir()
+    for recipe, values in ((demo.QUICKSTART, {"model_name": "shallow"}),
+                           (demo.QUICKSTART_VILT, {"model_name": "Ti_16", "multimodal": True, "image_size": 32,
+                                                   "mask_schedule": "full"})):
+        (tmp_path / recipe).write_text(json.dumps(values))  # JSON is YAML
+        config = TrainConfig(**values)
+        run = tmp_path / config.results_dir / run_name(config)
+        run.mkdir(parents=True)
+        metrics = {"test_top1": 91.25, **({"test_tag_micro_f1": 0.734} if config.multimodal else {})}
+        (run / "metrics.json").write_text(json.dumps(metrics))
+    assert demo.summary_lines() == ["shallow: test top-1 91.2%",
+                                    "Ti_16 (vision+tags): test top-1 91.2%, tag micro-F1 0.73"]

@@ -65,13 +65,16 @@ def test_parameter_files_are_valid_command_lines(path):
 def test_train_evaluate_infer_headless(tiny_dataset, tmp_path):
     results = tmp_path / "outputs"
     run_notebook("03_train", {"dataset_path": str(tiny_dataset), "results_dir": str(results), "image_size": 32,
-                              "no_epochs": 2, "batch_size": 16, "run_name": "nb", "no_cpu_workers": 0},
+                              "no_epochs": 4, "batch_size": 16, "run_name": "nb", "no_cpu_workers": 0},
                  output=tmp_path / "03.ipynb", progress=False)
     metrics = json.loads((results / "nb" / "metrics.json").read_text())
     assert {"test_top1", "test_top5"} <= set(metrics)
     assert (results / "nb" / "figures" / "history.png").is_file()
     executed = nbformat.read(tmp_path / "03.ipynb", as_version=4)
     assert any(o.get("output_type") == "display_data" for c in executed.cells for o in c.get("outputs", []))
+    training = next(c for c in executed.cells if c.cell_type == "code" and "launch(" in c.source)
+    # The live plot and one progress bar each for training, validation and testing, not one per epoch.
+    assert len(training.outputs) <= 6, [o.get("output_type") for o in training.outputs]
 
     run_notebook("04_evaluate", {"results_dir": str(results), "vis_arch": True, "no_cpu_workers": 0},
                  output=tmp_path / "04.ipynb", progress=False)

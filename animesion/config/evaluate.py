@@ -24,8 +24,7 @@ class EvaluateConfig(Strict):
     save_results: bool = param(True, "save the CSVs and figures")
     max_gallery: int = param(12, "how many misclassified images the gallery shows")
     retrieval: bool = param(True, "recall@1/@5 of the split's embeddings among the train split's (one more pass)")
-    unknown_path: str = param("", "folder of pictures of characters outside the training set: how well they are "
-                                  "told apart from known ones")
+    unknown_path: str = param("", "folder of pictures of other characters: how well they are told from known ones")
 
     def validate(self) -> None:
         if self.no_cpu_workers < -1:

@@ -24,7 +24,6 @@ if __package__ in (None, ""):  # run as a script: make the project root importab
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import pandas as pd
-import torch
 
 from animesion.config.inference import InferenceConfig
 from animesion.config.make_dataset import MakeDatasetConfig
@@ -35,7 +34,7 @@ from animesion.make_dataset import make_dataset
 from animesion.prediction.open_set import UNKNOWN
 from animesion.training import train
 from benchmarks.jpegs import default_data_dir, work_dir
-from benchmarks.report import Section, Table, Target, load_average, markdown_table, render
+from benchmarks.report import Section, Table, Target, load_average, markdown_table, write_report
 
 RESULTS = Path(__file__).resolve().parent / "open_set.md"
 TRAINED, ENROLLED, UNSEEN = range(0, 12), range(12, 16), range(16, 20)
@@ -114,11 +113,7 @@ def main(argv: list[str] | None = None) -> Path:
     ])
     print(markdown_table(report))
     output = Path(args.output) if args.output else RESULTS
-    command = "python benchmarks/open_set.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    preamble = [f"Written by `{command.strip()}` in {(time.perf_counter() - start) / 60:.0f} minutes."]
-    output.write_text(render([section], torch.device("cpu"), preamble, load_at_start))
-    print(f"Wrote {output}")
-    return output
+    return write_report(output, [section], "benchmarks/open_set.py", argv, start, load_at_start)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,6 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make the project root importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import torch
 
 from animesion.config.make_dataset import MakeDatasetConfig
 from animesion.config.train import RECIPE, TrainConfig
@@ -31,7 +30,7 @@ from animesion.paths import project_root
 from animesion.strict import load_yaml
 from animesion.training import train
 from benchmarks.jpegs import default_data_dir, work_dir
-from benchmarks.report import Section, Table, Target, load_average, markdown_table, render
+from benchmarks.report import Section, Table, Target, load_average, markdown_table, write_report
 
 RECIPES = {name: project_root() / "parameters" / f"train_recipe_{name}.yaml" for name in ("original", "modern")}
 RESULTS = Path(__file__).resolve().parent / "recipes.md"
@@ -134,11 +133,7 @@ def main(argv: list[str] | None = None) -> Path:
         f"{100 / max(1, sum(1 for _ in (data / 'labels' / 'test.csv').open())):.1f} points.",
     ]
     output = Path(args.output) if args.output else RESULTS if not args.quick else work_dir() / "recipes.md"
-    command = "python benchmarks/recipes.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    preamble = [f"Written by `{command.strip()}` in {(time.perf_counter() - start) / 60:.0f} minutes."]
-    output.write_text(render([section], torch.device("cpu"), preamble, load_at_start))
-    print(f"Wrote {output}")
-    return output
+    return write_report(output, [section], "benchmarks/recipes.py", argv, start, load_at_start)
 
 
 if __name__ == "__main__":

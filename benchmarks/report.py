@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -105,3 +106,13 @@ def render(sections: list[Section], device: torch.device, preamble: list[str], l
     for section in sections:
         parts += [f"## {section.name}", ""] + [markdown_table(t) for t in section.tables]
     return "\n".join(parts).rstrip() + "\n"
+
+
+def write_report(output: Path, sections: list[Section], script: str, argv: list[str] | None, started: float,
+                 load_at_start: float | None) -> Path:
+    """Write a benchmark's Markdown report, saying which command wrote it and how long it took; print where."""
+    command = f"python {script} " + " ".join(argv if argv is not None else sys.argv[1:])
+    preamble = [f"Written by `{command.strip()}` in {(time.perf_counter() - started) / 60:.0f} minutes."]
+    output.write_text(render(sections, torch.device("cpu"), preamble, load_at_start))
+    print(f"Wrote {output}")
+    return output

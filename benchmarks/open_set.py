@@ -24,6 +24,7 @@ if __package__ in (None, ""):  # run as a script: make the project root importab
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import pandas as pd
+import yaml
 
 from animesion.config.inference import InferenceConfig
 from animesion.config.make_dataset import MakeDatasetConfig
@@ -63,6 +64,9 @@ def main(argv: list[str] | None = None) -> Path:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", help="folder of 20+ characters, one subfolder each (default: shared/data/holo20)")
     parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+                        help="a training parameter other than 03's default, its value read as YAML (e.g. -p "
+                             "model_ema true)")
     parser.add_argument("--output", help=f"Markdown report (default {RESULTS.name})")
     args = parser.parse_args(argv)
     source = Path(args.data) if args.data else default_data_dir()
@@ -78,8 +82,9 @@ def main(argv: list[str] | None = None) -> Path:
     dataset = work / "dataset"
     make_dataset(MakeDatasetConfig(input_path=str(trained), dataset_path=str(dataset), resize_short_side=96),
                  progress=True)
+    changes = {name: yaml.safe_load(value) for name, value in args.parameter}
     config = TrainConfig(dataset_name="danbooruFaces", dataset_path=str(dataset), model_name="resnet18",
-                         image_size=64, no_epochs=args.epochs, results_dir=str(work / "runs"))
+                         image_size=64, no_epochs=args.epochs, results_dir=str(work / "runs"), **changes)
     result = train(config, progress=sys.stderr.isatty())
     gallery = link_tree(work / "gallery", {names[i]: pictures(characters[i])[:SHOTS] for i in ENROLLED})
     tested = [i for group in (range(4), ENROLLED, UNSEEN) for i in group]
@@ -95,12 +100,13 @@ def main(argv: list[str] | None = None) -> Path:
     unknown = {label: float((t["top1"] == UNKNOWN).mean()) for label, t in rows.items()}
     known = pd.concat([rows["trained (1–4)"], rows["enrolled (13–16)"]])
     wrongly_unknown = float((known["top1"] == UNKNOWN).mean())
-    report = Table(f"Open set on {source.name}: resnet18, 64 px, {args.epochs} epochs, {SHOTS} pictures per enrolled "
-                   f"character", ["pictures", "count", "named right", "called unknown", "mean score"],
+    title = (f"Open set on {source.name}: resnet18, 64 px, {args.epochs} epochs, {SHOTS} pictures per enrolled "
+             f"character" + "".join(f", {k}={v}" for k, v in changes.items()))
+    report = Table(title, ["pictures", "count", "named right", "called unknown", "mean score"],
                    [[label, str(len(t)), f"{named[label]:.1%}", f"{unknown[label]:.1%}", f"{t['score'].mean():.3f}"]
                     for label, t in rows.items()])
     report.notes += [f"Calibrated threshold {run.predictor.open_set.threshold:.3f} (keeps "
-                     f"{run.predictor.open_set.coverage:.0%} of the known validation pictures); test top-1 of the "
+                     f"{run.predictor.open_set.coverage:.0%} of the validation pictures); test top-1 of the "
                      f"12 trained characters' test split: {result.metrics['test_top1']:.1f}%.",
                      "'named right': top1 is the picture's own character (trained or enrolled); never-seen pictures "
                      "cannot be named right, only called unknown."]

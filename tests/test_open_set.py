@@ -26,7 +26,7 @@ from animesion.inference.gallery import enrol, save_gallery
 from animesion.inference.run import GALLERY_FILE, run_inference
 from animesion.make_dataset import make_dataset
 from animesion.models.checkpoint import load_checkpoint
-from animesion.prediction.open_set import UNKNOWN, calibrate
+from animesion.prediction.open_set import UNKNOWN, OpenSet, calibrate, threshold_of, whitening
 from animesion.prediction.predictor import Predictor
 from animesion.training import train
 from conftest import tiny_train_config
@@ -34,7 +34,7 @@ from conftest import tiny_train_config
 CAST = 10  # characters 0–5 are trained, 6–7 enrolled from 5 pictures, 8–9 never seen
 
 
-def test_calibration_keeps_the_share_of_known_pictures_and_names_the_nearest_prototype():
+def test_calibration_names_the_nearest_prototype_and_keeps_the_right_answers_of_a_clean_val_split():
     torch.manual_seed(0)
     centers = F.normalize(torch.randn(3, 16), dim=-1) * 4
     train_x = F.normalize(centers.repeat_interleave(30, 0) + torch.randn(90, 16), dim=-1)
@@ -43,13 +43,46 @@ def test_calibration_keeps_the_share_of_known_pictures_and_names_the_nearest_pro
     val_labels = torch.arange(3).repeat_interleave(20)
     open_set = calibrate(train_x, labels, val_x, val_labels, ["a", "b", "c"])
     scores = open_set.scores(val_x)[0].max(dim=-1).values
+    # Every val picture is named right, too few wrong answers for the right/wrong rule: keep 95% of them.
     assert (scores >= open_set.threshold).float().mean() == pytest.approx(0.95, abs=0.02)
+    assert open_set.coverage == pytest.approx(float((scores >= open_set.threshold).float().mean()))
     found = open_set.recognise(val_x, k=2)
     assert [n[0] for n in found.names] == [["a", "b", "c"][i] for i in val_labels.tolist()]
     assert found.probabilities.shape == (60, 2) and (found.probabilities[:, 0] >= found.probabilities[:, 1]).all()
     stranger = open_set.recognise(F.normalize(torch.randn(50, 16), dim=-1))
     assert stranger.unknown.float().mean() > 0.5 and UNKNOWN in stranger.answers
     assert not open_set.recognise(F.normalize(torch.randn(50, 16), dim=-1), threshold=0.0).unknown.any()
+
+
+def test_threshold_lies_halfway_between_the_median_scores_of_right_and_wrong_answers():
+    best = torch.arange(10) / 10
+    right = best >= 0.5  # medians 0.7 (right) and 0.2 (wrong)
+    assert threshold_of(best, right) == pytest.approx(0.45)
+    # Four wrong answers are too few: keep 95% of the right ones instead.
+    assert threshold_of(best[1:], right[1:]) == pytest.approx(float(torch.quantile(best[1:][right[1:]], 0.05)))
+    assert threshold_of(best, torch.zeros(10, dtype=torch.bool)) == 0.0
+
+
+def test_a_calibration_stored_before_whitening_keeps_its_centred_scores():
+    torch.manual_seed(2)
+    x, labels = F.normalize(torch.randn(40, 8), dim=-1), torch.arange(4).repeat(10)
+    center = x.mean(dim=0)
+    centred = F.normalize(x - center, dim=-1)
+    prototypes = F.normalize(torch.zeros(4, 8).index_add_(0, labels, centred), dim=-1)
+    old = OpenSet.from_stored({"center": center, "prototypes": prototypes},
+                              {"threshold": 0.1, "temperature": 0.05, "coverage": 0.95, "counts": [10] * 4},
+                              list("abcd"))
+    assert torch.allclose(old.scores(x)[0], centred @ prototypes.T, atol=1e-6)
+
+
+def test_whitening_gives_the_training_pictures_unit_spread_in_every_direction():
+    torch.manual_seed(1)
+    x = torch.randn(200, 8) * torch.tensor([5.0, 3, 1, 1, 0.5, 0.5, 0.2, 0.1]) + 2
+    center, whiten = whitening(x, shrink=0.0)
+    z = (F.normalize(x, dim=-1) - center) @ whiten
+    assert torch.allclose(z.T @ z / len(z), torch.eye(8), atol=1e-4)
+    shrunk = (F.normalize(x, dim=-1) - center) @ whitening(x, shrink=0.1)[1]
+    assert (shrunk.var(dim=0) < 1).all()  # shrinking keeps weak directions from being blown up
 
 
 def test_auroc_and_recall_by_hand():

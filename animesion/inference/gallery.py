@@ -43,7 +43,8 @@ class Enrolment:
 
 def fingerprint(open_set: OpenSet) -> str:
     """Names the embedding space of a calibrated checkpoint (prototypes only compare within one space)."""
-    return hashlib.sha1(open_set.center.float().cpu().numpy().tobytes()).hexdigest()[:16]
+    space = torch.cat([open_set.center.flatten(), open_set.whiten.flatten()]).float().cpu()
+    return hashlib.sha1(space.numpy().tobytes()).hexdigest()[:16]
 
 
 def require_open_set(predictor: Predictor, what: str) -> OpenSet:

@@ -33,8 +33,8 @@ def calibrate_best(predictor: Predictor, data: DatasetSplits, val_loader: DataLo
     open_set = calibrate(embedded["train"].embeddings, embedded["train"].labels, embedded["val"].embeddings,
                          embedded["val"].labels, data.class_names)
     log.info("open set: threshold %.3f (between right and wrong val answers) keeps %.0f%% of the %d val "
-             "pictures (temperature %.3f); prototypes from %d train pictures", open_set.threshold, 100 * open_set.coverage, len(embedded["val"].labels),
-             open_set.temperature, len(embedded["train"].labels))
+             "pictures (temperature %.3f); prototypes from %d train pictures", open_set.threshold,
+             100 * open_set.coverage, len(embedded["val"].labels), open_set.temperature, len(embedded["train"].labels))
     return open_set
 
 

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -169,9 +170,11 @@ def test_inference_command_lists_each_picture_then_the_unreadable_files(tiny_run
     assert len(predictions) == 4  # a header and the three pictures
     pictures = sorted(p.name for p in folder.glob("*.png"))
     assert [line.split(": ", 1)[0] for line in lines[:3]] == pictures
-    first = predictions[1].split(",")  # file, top1, top1_prob, ...
-    assert lines[0] == f"{pictures[0]}: " + ", ".join(f"{first[i]} {float(first[i + 1]) * 100:.1f}%"
-                                                     for i in range(1, 11, 2))
+    first = pd.read_csv(tmp_path / "out" / "inference" / "predictions.csv").iloc[0]
+    # the calibrated run's answer (a character or 'unknown') and score, then the top-5 led by the best match
+    names = [first["best_match"]] + [first[f"top{k}"] for k in range(2, 6)]
+    assert lines[0] == (f"{pictures[0]}: {first['top1']} (score {first['score']:.2f}) | "
+                        + ", ".join(f"{name} {first[f'top{k}_prob'] * 100:.1f}%" for k, name in enumerate(names, 1)))
     assert lines[3].startswith("unreadable: README.txt: not a readable image")
     assert lines[4].startswith("unreadable: broken.jpg: not a readable image")
     assert lines[5] == f"3 pictures classified in {folder} with {tiny_run.best_checkpoint}"

@@ -106,11 +106,20 @@ def test_layer_decay_scales_each_vit_block_in_the_schedule():
     (dict(model_name="resnet18", drop_path=0.1), "drop_path needs a ViT"),
     (dict(reprob=1.5), "reprob must lie in"),
     (dict(smoothing=1.0), "smoothing must lie in"),
+    (dict(opt="momentum"), "learning_rate None picks an adaptive optimizer's rate"),
+    (dict(learning_rate=0.0), "learning_rate must be positive"),
 ])
 def test_bad_recipe_values_stop_with_one_sentence_naming_the_parameter(values, message):
     with pytest.raises(ConfigError, match=message) as err:
         TrainConfig(**values)
     assert str(err.value).startswith("TrainConfig: ") and "\n" not in str(err.value)
+
+
+def test_the_default_learning_rate_is_the_model_familys_and_a_given_one_wins():
+    assert TrainConfig(model_name="resnet18").peak_lr == TrainConfig(model_name="shallow").peak_lr == 2e-3
+    assert TrainConfig(model_name="S_16").peak_lr == TrainConfig(model_name="Ti_16", multimodal=True).peak_lr == 5e-4
+    assert TrainConfig(model_name="S_16", learning_rate=1e-3).peak_lr == 1e-3
+    assert TrainConfig.from_dict({**load_yaml(ORIGINAL), "model_name": "S_16"}).peak_lr == 0.01
 
 
 def test_recipe_files_hold_recipe_keys_only_and_combine_with_any_data_and_model():

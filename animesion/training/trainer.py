@@ -161,7 +161,7 @@ def _train(config: TrainConfig, run: RunDir, accelerator: Accelerator, callbacks
     max_steps = config.log_freq * 3 if config.debugging else None
     batches = min(len(loaders["train"]), max_steps or len(loaders["train"]))
     steps_per_epoch = math.ceil(batches / config.gradient_accumulation_steps)  # optimizer steps
-    optimizer = create_optimizer(plain, opt=config.opt, lr=config.learning_rate, weight_decay=config.weight_decay,
+    optimizer = create_optimizer(plain, opt=config.opt, lr=config.peak_lr, weight_decay=config.weight_decay,
                                  momentum=config.momentum, layer_decay=config.layer_decay)
     scheduler = LambdaLR(optimizer, group_factors(config.lr_scheduler, optimizer.param_groups,
                                                   total_steps=steps_per_epoch * config.no_epochs,
@@ -187,7 +187,7 @@ def _train(config: TrainConfig, run: RunDir, accelerator: Accelerator, callbacks
              "mixup %s, cutmix %s, EMA %s", run.name, config.model_name, config.dataset_name, data.num_classes,
              len(data.splits["train"]), len(data.splits["val"]), len(data.splits["test"]), count_parameters(plain),
              accelerator.num_processes, accelerator.device, accelerator.mixed_precision, config.opt,
-             config.learning_rate, config.weight_decay, config.smoothing, config.aa, config.scale, config.reprob,
+             config.peak_lr, config.weight_decay, config.smoothing, config.aa, config.scale, config.reprob,
              config.mixup, config.cutmix, config.model_ema_decay if ema else "off")
     if config.tracker:
         accelerator.init_trackers(PROJECT, config=hparams(config),

@@ -21,7 +21,7 @@ class AttentionConfig(Strict):
     seed: int = param(0, "seed of the image sample")
     layer: int = param(-1, "layer whose heads are drawn one by one; -1 is the last")
     head: int = param(0, "head whose full token-to-token attention is drawn")
-    train_quickstart: bool = param(True, f"no ViT run in results_dir: train {QUICKSTART_VIT} first (about a minute)")
+    train_quickstart: bool = param(True, f"no ViT run in results_dir: train {QUICKSTART_VIT} first (about two minutes)")
     results_dir: str = param("outputs", "where run folders are; figures go to <results_dir>/attention/<run>/")
     save_results: bool = param(True, "save every figure and a CSV of the predictions")
 

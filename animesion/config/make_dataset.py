@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..data.synthetic.spec import SyntheticConfig
 from ..strict import Strict, param
 
 SOURCES = ("folder", "synthetic")
 DEMO_INPUT = "data/character_folders"
+SYNTHETIC = SyntheticConfig.defaults()  # how the synthetic set is drawn unless told otherwise
 
 
 @dataclass
@@ -25,9 +27,9 @@ class MakeDatasetConfig(Strict):
     resize_short_side: int = param(0, "shrink images so the short side is this many pixels (0 copies them as they are)")
     no_cpu_workers: int = param(0, "threads that check and write images (0 works in the main thread)")
     seed: int = param(0, "seed of the split, and of the synthetic drawing")
-    no_classes: int = param(24, "synthetic: number of characters")
-    images_per_class: int = param(60, "synthetic: pictures of each character")
-    picture_size: int = param(96, "synthetic: side of the pictures in pixels")
+    no_classes: int = param(SYNTHETIC["no_classes"], "synthetic: number of characters")
+    images_per_class: int = param(SYNTHETIC["images_per_class"], "synthetic: pictures of each character")
+    picture_size: int = param(SYNTHETIC["picture_size"], "synthetic: side of the pictures in pixels")
     max_display: int = param(16, "characters shown in the sample grid")
 
     def validate(self) -> None:

@@ -192,7 +192,8 @@ def test_training_loss_subtracts_the_weighted_exclusion_term():
                          exclusion_weight=0.5, exc_layers_dist=1)
     logits, layer_cls, labels = torch.randn(4, 3), torch.randn(4, 5, 8), torch.tensor([0, 1, 2, 0])
     terms = TrainingLoss(config)(model_output(logits, logits, layer_cls=layer_cls), labels)
-    expected = F.cross_entropy(logits, labels) - 0.5 * exclusion_loss(layer_cls, 2.0, 1)
+    expected = (F.cross_entropy(logits, labels, label_smoothing=config.smoothing)  # the recipe's smoothing
+                - 0.5 * exclusion_loss(layer_cls, 2.0, 1))
     assert terms["loss"].item() == pytest.approx(expected.item(), rel=1e-6)
 
 

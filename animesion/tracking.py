@@ -35,5 +35,7 @@ def init_kwargs(run_name: str, tracking_dir: str) -> dict[str, dict[str, Any]]:
 
 
 def hparams(config: TrainConfig) -> dict[str, bool | int | float | str]:
-    """The parameters as tracker hyper-parameters (TensorBoard refuses None, so it becomes 'None')."""
-    return {k: "None" if v is None else v for k, v in config.to_dict().items()}
+    """The parameters as tracker hyper-parameters: TensorBoard takes only numbers, strings and booleans, so
+    None becomes 'None' and a list (``scale``) its text, '[0.35, 1.0]'."""
+    return {k: "None" if v is None else str(v) if isinstance(v, (list, tuple)) else v
+            for k, v in config.to_dict().items()}

@@ -61,12 +61,13 @@ def test_wandb_runs_offline_in_the_run_folder(tiny_dataset, tmp_path, monkeypatc
     monkeypatch.setitem(sys.modules, "wandb", fake)
     monkeypatch.setattr(accelerate.tracking, "_available_trackers", [LoggerType.WANDB])
 
-    result = train(tiny_train_config(tiny_dataset, tmp_path, no_epochs=2, tracker="wandb"), progress=False)
+    config = tiny_train_config(tiny_dataset, tmp_path, no_epochs=2, tracker="wandb")
+    result = train(config, progress=False)
     init = calls["init"]
     assert init["mode"] == "offline"
     assert init["dir"] == str(result.run_dir / "tracking")
     assert init["id"] == result.run_dir.name and init["resume"] == "allow"
-    assert calls["config"]["learning_rate"] == 0.05
+    assert calls["config"]["learning_rate"] == config.learning_rate and calls["config"]["scale"] == str(config.scale)
     assert calls["log"] == [1, 2]
     assert calls["finished"]
 

@@ -34,7 +34,7 @@ def test_inference_notebook_in_every_mode(tiny_vilt_run, tiny_dataset, tmp_path,
 # synthetic set with parameters/train_vilt_synthetic.yaml, minutes of CPU: too slow for the suite.
 VILT = {"model_name": "Ti_16", "image_size": 32, "batch_size": 16, "no_epochs": 4, "learning_rate": 0.003,
         "warmup_steps": 2, "log_freq": 3, "multimodal": True, "mask_schedule": "full", "run_name": "vilt",
-        "no_cpu_workers": 0}
+        "no_cpu_workers": 0, "aa": None}  # crops and flips only, as quickstart_vilt.yaml: 4 epochs are few
 
 
 @pytest.mark.notebook

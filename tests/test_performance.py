@@ -155,9 +155,11 @@ def test_training_prepares_cnns_channels_last_with_the_same_losses(tiny_dataset,
     fast = trainer.train(tiny_train_config(tiny_dataset, tmp_path / "a", **tiny), progress=False)
     plain = trainer.train(tiny_train_config(tiny_dataset, tmp_path / "b", channels_last=False, **tiny), progress=False)
     assert worker_requests == [(-1, "cpu", 1)] * 2
-    assert layouts == [True, False]  # the training model (the Predictor of the test pass lays out its own copy)
-    for key in ("train_loss", "val_loss"):
-        assert fast.history[key].iloc[0] == pytest.approx(plain.history[key].iloc[0], abs=1e-5)
+    # each run lays out the training model, then hands it to the compile step, which keeps the layout (the
+    # Predictor of the test pass lays out its own copy)
+    assert layouts == [True, True, False, False]
+    for key in ("train_loss", "val_loss"):  # AdamW's normalised steps magnify the layouts' float rounding
+        assert fast.history[key].iloc[0] == pytest.approx(plain.history[key].iloc[0], rel=1e-3)
     assert fast.run_dir.name == plain.run_dir.name  # a speed setting does not start another run folder
 
 

@@ -45,8 +45,8 @@ class TrainConfig(Strict):
     image_size: int = param(64, "square input resolution in pixels")
     batch_size: int = param(32, "batch size for train/val/test (the global batch, split across processes)")
     no_epochs: int = param(30, "number of training epochs")
-    learning_rate: float | None = param(None, "peak learning rate of opt; None: 2e-3 for CNNs, 5e-4 for ViTs "
-                                        "(adamw-style, from scratch)")
+    learning_rate: float | None = param(None, f"peak learning rate of opt; None: {ADAPTIVE_LR['torchvision']:g} for "
+                                        f"CNNs, {ADAPTIVE_LR['vit']:g} for ViTs (adamw-style, from scratch)")
     lr_scheduler: str = param("warmupCosine", "learning-rate schedule", LR_SCHEDULES.names)
     epoch_decay: int = param(20, "epochDecayConstant: divide the LR by 3 every this many epochs")
     warmup_steps: int = param(50, "warmupCosine: linear warm-up steps before the cosine decay")

@@ -6,10 +6,11 @@ from __future__ import annotations
 import torch
 from torch.utils.data import DataLoader
 
-from animesion.data.dataset import ImageDataset, make_loader
+from animesion.data.augment import train_transform
+from animesion.data.dataset import ImageDataset
 from animesion.data.records import Record
-from animesion.data.transforms import build_transform
 from animesion.performance import auto_workers
+from animesion.training.sampling import make_train_loader
 
 from .jpegs import JpegSet, resized_copies
 from .reference import naive_loader
@@ -27,8 +28,9 @@ def package_loader(images: JpegSet, workers: int) -> DataLoader:
     """The workbook's training loader: ``load_rgb`` with reduced-size decoding, workers as given."""
     root = images.files[0].parent.parent
     records = [Record(str(f.relative_to(root)), label) for f, label in zip(images.files, images.labels)]
-    dataset = ImageDataset(records, root, build_transform(IMAGE_SIZE, train=True), draft_size=DRAFT_SIZE)
-    return make_loader(dataset, BATCH_SIZE, train=True, workers=workers)
+    # The original recipe's augmentation (resize, crop, flip, jitter), as the naive reference does
+    dataset = ImageDataset(records, root, train_transform(IMAGE_SIZE, aa="jitter", scale=None), draft_size=DRAFT_SIZE)
+    return make_train_loader(dataset, BATCH_SIZE, workers, seed=0)
 
 
 def epoch(loader: DataLoader) -> Work:

@@ -20,7 +20,8 @@ from PIL import Image
 from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset
 
-from animesion.data.transforms import build_transform
+from animesion.data.augment import train_transform
+from animesion.data.transforms import eval_transform
 
 
 class ReferenceAttention(nn.Module):
@@ -91,7 +92,7 @@ class NaiveImageDataset(Dataset):
 
 def naive_loader(files: Sequence[Path], labels: Sequence[int], image_size: int, batch_size: int) -> DataLoader:
     """The original training loader: full decode, augmentation, in the main process."""
-    dataset = NaiveImageDataset(files, labels, build_transform(image_size, train=True))
+    dataset = NaiveImageDataset(files, labels, train_transform(image_size, aa="jitter", scale=None))
     return DataLoader(dataset, batch_size=batch_size, shuffle=True, num_workers=0)
 
 
@@ -99,7 +100,7 @@ def naive_loader(files: Sequence[Path], labels: Sequence[int], image_size: int, 
 def classify_one_at_a_time(model: nn.Module, files: Sequence[Path], image_size: int, top_k: int = 5) -> Tensor:
     """The original inference loop: open, transform and classify each file on its own; top-k ids [N, k]."""
     model.eval()
-    transform = build_transform(image_size, train=False)
+    transform = eval_transform(image_size)
     device = next(model.parameters()).device
     ids = []
     for path in files:

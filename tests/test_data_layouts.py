@@ -11,7 +11,7 @@ from PIL import Image
 
 from animesion.data.dataset import ImageDataset, collate_skip_bad, load_dataset
 from animesion.data.layouts import LAYOUTS
-from animesion.data.transforms import build_transform
+from animesion.data.transforms import eval_transform
 from animesion.errors import DataError
 
 CLASSES = ["hatsune_miku", "saber", "kagamine_rin"]
@@ -90,7 +90,7 @@ def test_every_split_loads(tmp_path, name, with_tags):
     else:
         assert all(r.tags == () for r in data.splits["train"])
     # and the images themselves are read
-    dataset = ImageDataset(data.splits["test"], data.image_root, build_transform(32, train=False))
+    dataset = ImageDataset(data.splits["test"], data.image_root, eval_transform(32))
     assert dataset[0]["image"].shape == (3, 32, 32)
 
 
@@ -110,7 +110,7 @@ def test_missing_and_unreadable_images_are_reported_and_the_split_loads(tmp_path
     data = load_dataset("danbooruFaces", tmp_path)
     assert data.problems == [f"{missing}: file not found (train split)."]
     assert len(data.splits["train"]) == 14
-    dataset = ImageDataset(data.splits["train"], data.image_root, build_transform(32, train=False))
+    dataset = ImageDataset(data.splits["train"], data.image_root, eval_transform(32))
     batch = collate_skip_bad([dataset[i] for i in range(len(dataset))])
     assert batch["image"].shape[0] == 13  # the unreadable one is dropped, the rest goes on
 

@@ -186,12 +186,12 @@ def test_exclusion_loss_by_hand():
 
 def test_training_loss_subtracts_the_weighted_exclusion_term():
     from animesion.models.output import model_output
-    from animesion.training.losses import TrainingLoss
+    from animesion.training.losses import Targets, TrainingLoss
 
     config = TrainConfig(model_name="Ti_16", interm_features_fc=True, exclusion_loss=True, temperature=2.0,
                          exclusion_weight=0.5, exc_layers_dist=1)
     logits, layer_cls, labels = torch.randn(4, 3), torch.randn(4, 5, 8), torch.tensor([0, 1, 2, 0])
-    terms = TrainingLoss(config)(model_output(logits, logits, layer_cls=layer_cls), labels)
+    terms = TrainingLoss(config)(model_output(logits, logits, layer_cls=layer_cls), Targets(labels, labels))
     expected = (F.cross_entropy(logits, labels, label_smoothing=config.smoothing)  # the recipe's smoothing
                 - 0.5 * exclusion_loss(layer_cls, 2.0, 1))
     assert terms["loss"].item() == pytest.approx(expected.item(), rel=1e-6)

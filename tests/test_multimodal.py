@@ -11,7 +11,7 @@ from animesion.data.dataset import ImageDataset, load_dataset
 from animesion.data.masking import mask_tokens
 from animesion.data.tag_tokens import TaggedImages
 from animesion.data.tokenization import build_tokenizer, restore_tokenizer
-from animesion.data.transforms import build_transform
+from animesion.data.transforms import eval_transform
 from animesion.models.checkpoint import load_checkpoint, save_checkpoint
 from animesion.models.factory import create_model
 from animesion.models.multimodal import MultimodalViT
@@ -69,7 +69,7 @@ def test_ifa_and_no_schedule_variants():
 
 def test_tagged_images_carry_tokens_and_shuffle_only_when_asked(tagged):
     tok = build_tokenizer("tag", tagged, max_len=16)
-    images = ImageDataset(tagged.splits["train"], tagged.image_root, build_transform(32, False))
+    images = ImageDataset(tagged.splits["train"], tagged.image_root, eval_transform(32))
     sample = TaggedImages(images, tok)[0]
     tags = list(tagged.splits["train"][0].tags)
     assert tok.decode(sample["tokens"]) == tags

@@ -136,7 +136,7 @@ def test_minus_one_workers_resolves_to_auto_workers():
 
 def test_training_prepares_cnns_channels_last_with_the_same_losses(tiny_dataset, tmp_path, monkeypatch):
     """``train()`` resolves the worker count for its device and puts CNNs in channels_last; losses stay the same."""
-    from animesion.training import trainer
+    from animesion.training import session, trainer
 
     layouts, worker_requests = [], []
 
@@ -149,8 +149,8 @@ def test_training_prepares_cnns_channels_last_with_the_same_losses(tiny_dataset,
         worker_requests.append((requested, device_type, processes))
         return 0  # no worker processes in tests
 
-    monkeypatch.setattr(trainer, "prepare_model", spy_prepare)
-    monkeypatch.setattr(trainer, "resolve_workers", spy_workers)
+    monkeypatch.setattr(session, "prepare_model", spy_prepare)
+    monkeypatch.setattr(session, "resolve_workers", spy_workers)
     tiny = dict(no_epochs=1, debugging=True, log_freq=1, no_cpu_workers=-1)  # 3 steps, then validation
     fast = trainer.train(tiny_train_config(tiny_dataset, tmp_path / "a", **tiny), progress=False)
     plain = trainer.train(tiny_train_config(tiny_dataset, tmp_path / "b", channels_last=False, **tiny), progress=False)

@@ -9,9 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import torch
 from PIL import Image
-from torch.utils.data import DataLoader, Dataset, default_collate
+from torch.utils.data import Dataset, default_collate
 
 from ..errors import DataError, ImageLoadError
 from ..paths import resolve_path
@@ -165,13 +164,3 @@ def collate_skip_bad(batch: list[dict[str, Any] | None]) -> dict[str, Any] | Non
     """Collate the readable samples of a batch; None when none of them could be read."""
     good = [b for b in batch if b is not None]
     return default_collate(good) if good else None
-
-
-def make_loader(dataset: Dataset, batch_size: int, train: bool, workers: int = 0, seed: int = 0) -> DataLoader:
-    """A DataLoader; only training shuffles and drops the last partial batch, so metrics see every sample."""
-    generator = torch.Generator().manual_seed(seed)
-    return DataLoader(
-        dataset, batch_size=batch_size, shuffle=train, drop_last=train and len(dataset) > batch_size,
-        num_workers=workers, collate_fn=collate_skip_bad, generator=generator,
-        persistent_workers=workers > 0, pin_memory=torch.cuda.is_available(),
-    )

@@ -14,7 +14,7 @@ from torch import nn
 
 from ..atomic import atomic_write
 from ..config.evaluate import EvaluateConfig
-from ..data.dataset import DatasetSplits, ImageDataset, load_dataset, make_loader
+from ..data.dataset import DatasetSplits, ImageDataset, load_dataset
 from ..errors import DataError
 from ..models.checkpoint import Checkpoint, load_checkpoint
 from ..paths import resolve_path
@@ -61,13 +61,12 @@ def evaluate_checkpoint(config: EvaluateConfig, progress: bool = True) -> Evalua
     if data.class_names != ckpt.class_names:
         raise DataError(f"The dataset's {data.num_classes} classes are not the {len(ckpt.class_names)} classes "
                         "the checkpoint was trained on; evaluate on the same dataset.")
-    dataset = ImageDataset(data.splits[config.split], data.image_root, predictor.transform, predictor.decode_size)
     workers = resolve_workers(config.no_cpu_workers, predictor.device.type)
-    loader = make_loader(dataset, config.batch_size, train=False, workers=workers)
+    loader = predictor.loader(data.splits[config.split], data.image_root, config.batch_size, workers)
     preds = predictor.predict_loader(loader, k=5, desc=f"evaluating {config.split}", progress=progress,
                                      embeddings=True)
     out_dir = ckpt.path.parent / f"evaluation_{config.split}"
-    report = EvaluationReport(ckpt, predictor, data, config.split, dataset, preds, summary(preds),
+    report = EvaluationReport(ckpt, predictor, data, config.split, loader.dataset, preds, summary(preds),
                               per_class_accuracy(preds, ckpt.class_names), confused_pairs(preds, ckpt.class_names),
                               out_dir)
     if predictor.open_set is not None and len(preds.labels):
@@ -81,10 +80,8 @@ def _open_set_report(config: EvaluateConfig, report: EvaluationReport, workers: 
     known = open_set.scores(preds.embeddings)[0].max(dim=-1).values
     recall = {}
     if config.retrieval and config.split != "train":  # the train split against itself would find itself
-        train = ImageDataset(report.data.splits["train"], report.data.image_root, predictor.transform,
-                             predictor.decode_size)
-        reference = predictor.predict_loader(make_loader(train, config.batch_size, train=False, workers=workers),
-                                             desc="embedding train", progress=progress, embeddings=True)
+        train = predictor.loader(report.data.splits["train"], report.data.image_root, config.batch_size, workers)
+        reference = predictor.predict_loader(train, desc="embedding train", progress=progress, embeddings=True)
         recall = recall_at_k(open_set.project(preds.embeddings), preds.labels,
                              open_set.project(reference.embeddings), reference.labels)
     result = OpenSetReport(recall, open_set.threshold, known, float((known < open_set.threshold).float().mean()))

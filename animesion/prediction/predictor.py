@@ -23,9 +23,11 @@ from torchvision import transforms as T
 from tqdm.auto import tqdm
 
 from ..data.images import load_rgb
+from ..data.loaders import eval_loader
+from ..data.records import Record
 from ..data.tag_tokens import IGNORE
 from ..data.tokenization.base import TagTokenizer
-from ..data.transforms import build_transform, decode_size
+from ..data.transforms import decode_size, eval_transform
 from ..errors import AnimesionError
 from ..models.checkpoint import Checkpoint
 from ..models.output import ModelOutput
@@ -68,7 +70,7 @@ class Predictor:
         self.mixed_precision = mixed_precision
         self.tokenizer = tokenizer
         self.open_set = open_set  # None: a checkpoint written without the calibration (no "unknown")
-        self.transform: T.Compose = build_transform(spec.image_size, train=False)
+        self.transform: T.Compose = eval_transform(spec.image_size)
         self.decode_size = decode_size(spec.image_size)  # large JPEGs decode at reduced scale, as in training
 
     @classmethod
@@ -90,6 +92,14 @@ class Predictor:
     def can_tag(self) -> bool:
         """True for vision+tags models trained with a mask schedule (they predict tags)."""
         return self.spec.tag_head and self.tokenizer is not None
+
+    def loader(self, records: Sequence[Record], image_root: Path, batch_size: int, workers: int = 0,
+               with_tags: bool = False) -> DataLoader:
+        """The labelled pictures of ``records`` in order, read as this predictor reads pictures (its eval
+        transform and decode size), for :meth:`predict_loader`. ``with_tags``: samples carry their tags as
+        tokens, the targets of a vision+tags model's tag predictions."""
+        return eval_loader(records, image_root, self.spec.image_size, batch_size, workers,
+                           tokenizer=self.tokenizer if with_tags else None)
 
     def load(self, path: str | Path) -> Image.Image:
         """Decode a picture as the model's inputs are decoded (RGB, reduced-size JPEG decoding)."""

@@ -7,31 +7,28 @@ import logging
 import os
 from pathlib import Path
 
-from accelerate import Accelerator
-from torch.utils.data import DataLoader
-
 from ..atomic import atomic_link
-from ..data.dataset import DatasetSplits, ImageDataset, make_loader
 from ..models.checkpoint import Checkpoint, save_checkpoint, weights_of
 from ..prediction.open_set import OpenSet, calibrate
 from ..prediction.predictor import Predictor
 from .distributed import gather_predictions
+from .session import Session
 
 log = logging.getLogger("animesion")
 
 
-def calibrate_best(predictor: Predictor, data: DatasetSplits, val_loader: DataLoader, accelerator: Accelerator,
-                   workers: int, batch_size: int, max_batches: int | None = None) -> OpenSet:
+def calibrate_best(session: Session, predictor: Predictor) -> OpenSet:
     """The open-set calibration of the predictor's model: prototypes from the train split (read without
     augmentation, as inference reads pictures) and the threshold and temperature from the val split."""
-    train = ImageDataset(data.splits["train"], data.image_root, predictor.transform, predictor.decode_size)
-    train_loader = accelerator.prepare(make_loader(train, batch_size, train=False, workers=workers))
+    s = session
+    train = s.accelerator.prepare(predictor.loader(s.data.splits["train"], s.data.image_root, s.config.batch_size,
+                                                   s.workers))
     embedded = {}
-    for split, loader in (("train", train_loader), ("val", val_loader)):
-        preds = predictor.predict_loader(loader, max_batches=max_batches, progress=False, embeddings=True)
-        embedded[split] = gather_predictions(accelerator, preds)
+    for split, loader in (("train", train), ("val", s.loaders["val"])):
+        preds = predictor.predict_loader(loader, max_batches=s.max_steps, progress=False, embeddings=True)
+        embedded[split] = gather_predictions(s.accelerator, preds)
     open_set = calibrate(embedded["train"].embeddings, embedded["train"].labels, embedded["val"].embeddings,
-                         embedded["val"].labels, data.class_names)
+                         embedded["val"].labels, s.data.class_names)
     log.info("open set: threshold %.3f (between right and wrong val answers) keeps %.0f%% of the %d val "
              "pictures (temperature %.3f); prototypes from %d train pictures", open_set.threshold,
              100 * open_set.coverage, len(embedded["val"].labels), open_set.temperature, len(embedded["train"].labels))

@@ -9,39 +9,76 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from accelerate import Accelerator
 from timm.data import Mixup
 from timm.utils import ModelEmaV3
-from torch import nn
+from torch import Tensor, nn
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
+from ..data.masking import MaskedTokens
+from .losses import Targets, TrainingLoss
 from .tagging import TagTraining
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
-class Stepper:
-    """What one optimizer step needs: the model as prepared by Accelerate, its optimizer and schedule, the
-    loss, and the recipe's optional parts (``mixup``: timm's batch mixer; ``ema``: timm's weight average of
-    ``plain``, the unwrapped model; ``tags``: the masked-tag training)."""
+class Networks:
+    """The one network of a run under its roles. ``module``: the plain network on its device, whose weights
+    train and which resumable states hold; ``step``: the same network as the training step calls it
+    (Accelerate's DDP wrapper and ``torch.compile`` around ``module``); ``ema``: timm's weight average."""
 
-    model: nn.Module
-    plain: nn.Module
+    module: nn.Module
+    step: nn.Module
+    ema: ModelEmaV3 | None = None
+
+    @property
+    def kept(self) -> nn.Module:
+        """The weights that are validated, tested and saved: the average with ``model_ema``, else the trained ones."""
+        return self.ema.module if self.ema is not None else self.module
+
+
+@dataclass
+class Stepper:
+    """What one optimizer step needs: the networks, their optimizer and schedule, the loss, Accelerate, and
+    the recipe's optional parts (``mixup``: timm's batch mixer; ``tags``: the masked-tag training)."""
+
+    networks: Networks
     optimizer: Optimizer
     scheduler: LRScheduler
-    loss_fn: Callable
+    loss_fn: TrainingLoss
     accelerator: Accelerator
     mixup: Mixup | None = None
-    ema: ModelEmaV3 | None = None
     tags: TagTraining | None = None
+
+
+@dataclass
+class Step:
+    """A batch ready for the model: ``images`` [B, 3, S, S], the model's other ``inputs`` (tag tokens), the
+    loss's ``targets`` and, with masked tags, what was masked (for the log)."""
+
+    images: Tensor
+    inputs: dict[str, Tensor]
+    targets: Targets
+    masked: MaskedTokens | None = None
+
+
+def prepare(stepper: Stepper, batch: dict[str, Any]) -> Step:
+    """Mix the batch (mixup/cutmix) and mask its tags (mask schedule), as the recipe says."""
+    images, labels, tokens = batch["image"], batch["label"], batch.get("tokens")
+    classes = labels
+    if stepper.mixup is not None:
+        images, labels, classes = _mix(stepper.mixup, images, labels)
+    masked = stepper.tags.masker(tokens) if tokens is not None and stepper.tags is not None else None
+    inputs = {} if tokens is None else {"tokens": tokens if masked is None else masked.inputs}
+    return Step(images, inputs, Targets(labels, classes, None if masked is None else masked.labels), masked)
 
 
 def train_one_epoch(stepper: Stepper, loader: DataLoader, *, epoch: int, step: int, log_freq: int,
@@ -56,7 +93,7 @@ def train_one_epoch(stepper: Stepper, loader: DataLoader, *, epoch: int, step: i
     and the seconds spent waiting for batches.
     """
     s, accelerator = stepper, stepper.accelerator
-    s.model.train()
+    s.networks.step.train()
     # [loss·n, correct, n] summed over this process's batches; reduced over processes at the end
     totals = torch.zeros(3, device=accelerator.device)
     steps = len(loader) if max_steps is None else min(len(loader), max_steps)
@@ -71,39 +108,21 @@ def train_one_epoch(stepper: Stepper, loader: DataLoader, *, epoch: int, step: i
             break
         if batch is None:  # every image of this batch was unreadable (already reported)
             continue
-        images, labels, tokens, masked = batch["image"], batch["label"], batch.get("tokens"), None
-        targets = labels
-        if s.mixup is not None:
-            images, labels, targets = _mix(s.mixup, images, labels)
-        if tokens is not None and s.tags is not None:
-            masked = s.tags.masker(tokens)
-        with accelerator.accumulate(s.model):
-            tag_input = {} if tokens is None else {"tokens": tokens if masked is None else masked.inputs}
-            output = s.model(images, **tag_input)
-            terms = s.loss_fn(output, targets, None if masked is None else masked.labels)
-            accelerator.backward(terms["loss"])
-            s.optimizer.step()
-            s.scheduler.step()
-            s.optimizer.zero_grad(set_to_none=True)
+        prepared = prepare(s, batch)
+        output, loss = _optimise(s, prepared)
         if accelerator.sync_gradients:
             optimizer_steps += 1
-            if s.ema is not None:
-                s.ema.update(s.plain, step=step + optimizer_steps)
+            if s.networks.ema is not None:
+                s.networks.ema.update(s.networks.module, step=step + optimizer_steps)
             if s.tags is not None:
                 s.tags.masker.advance()
-        loss = terms["loss"].detach()
+        labels = prepared.targets.labels
         correct = (output["logits"].argmax(dim=-1) == labels).sum()
         totals += torch.stack([loss * labels.shape[0], correct.float(), totals.new_tensor(labels.shape[0])])
         if bar is not None:
             bar.update()
         if index % log_freq == 0 and accelerator.is_main_process:
-            lr = s.scheduler.get_last_lr()[0]
-            if bar is not None:
-                bar.set_postfix(loss=f"{loss.item():.3f}", lr=f"{lr:.2e}")
-            log.info("epoch %d step %d/%d loss %.4f lr %.3e", epoch, index, steps, loss.item(), lr)
-            if masked is not None:
-                for line in s.tags.samples(output["token_logits"].detach(), masked, tokens):
-                    log.info("tags: %s", line)
+            _log_step(s, epoch, index, steps, loss, bar, prepared, output, batch)
         ready = time.perf_counter()
     loss_sum, correct, seen = accelerator.reduce(totals, reduction="sum").tolist()
     seconds = time.perf_counter() - start
@@ -117,7 +136,31 @@ def train_one_epoch(stepper: Stepper, loader: DataLoader, *, epoch: int, step: i
     }
 
 
-def _mix(mixup: Mixup, images: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, ...]:
+def _optimise(s: Stepper, prepared: Step) -> tuple[dict[str, Tensor], Tensor]:
+    """Forward, loss, backward and (on an accumulation boundary) the optimizer and schedule steps."""
+    with s.accelerator.accumulate(s.networks.step):
+        output = s.networks.step(prepared.images, **prepared.inputs)
+        terms = s.loss_fn(output, prepared.targets)
+        s.accelerator.backward(terms["loss"])
+        s.optimizer.step()
+        s.scheduler.step()
+        s.optimizer.zero_grad(set_to_none=True)
+    return output, terms["loss"].detach()
+
+
+def _log_step(s: Stepper, epoch: int, index: int, steps: int, loss: Tensor, bar: tqdm | None, prepared: Step,
+              output: dict[str, Tensor], batch: dict[str, Any]) -> None:
+    """The loss and learning rate on the bar and in the log; with masked tags, a few decoded predictions."""
+    lr = s.scheduler.get_last_lr()[0]
+    if bar is not None:
+        bar.set_postfix(loss=f"{loss.item():.3f}", lr=f"{lr:.2e}")
+    log.info("epoch %d step %d/%d loss %.4f lr %.3e", epoch, index, steps, loss.item(), lr)
+    if prepared.masked is not None:
+        for line in s.tags.samples(output["token_logits"].detach(), prepared.masked, batch["tokens"]):
+            log.info("tags: %s", line)
+
+
+def _mix(mixup: Mixup, images: Tensor, labels: Tensor) -> tuple[Tensor, ...]:
     """timm's mixup/cutmix of a batch: (mixed images, the true labels kept, soft targets [B, classes]).
 
     timm pairs the batch with its mirror image and needs an even size; a batch that lost a picture to an

@@ -1,6 +1,14 @@
-"""The training objective, assembled from the config: cross-entropy plus optional terms."""
+"""The training objective: a weighted sum of registered loss terms, each one on when the run's config asks for it.
+
+A term is a few lines in one place: register a :class:`LossTerm` in :data:`LOSS_TERMS` with the config test
+that switches it on, the function that computes it from the model output and the batch's :class:`Targets`,
+and its weight. The history shows every active term apart (``train_loss`` is their weighted sum).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch.nn.functional as F
 from timm.loss import SoftTargetCrossEntropy
@@ -10,6 +18,33 @@ from ..config.train import TrainConfig
 from ..data.tag_tokens import IGNORE
 from ..models.ifa import exclusion_loss
 from ..models.output import ModelOutput
+from ..registry import Registry
+
+
+@dataclass
+class Targets:
+    """What one batch is trained towards. ``labels`` [B]: the true classes. ``classes``: the class targets,
+    the labels [B] or, after mixup/cutmix, soft targets [B, classes]. ``token_labels`` [B, T]: the ids of the
+    masked tag tokens (-100 elsewhere), when the batch's tags were masked."""
+
+    labels: Tensor
+    classes: Tensor
+    token_labels: Tensor | None = None
+
+
+@dataclass(frozen=True)
+class LossTerm:
+    """One term of the objective: ``active(config)`` says whether a run has it, ``compute(output, targets,
+    config)`` gives its value for a batch (None when the batch has nothing for it), ``weight(config)`` its
+    factor in the total (negative for a term that is maximised)."""
+
+    active: Callable[[TrainConfig], bool]
+    compute: Callable[[ModelOutput, Targets, TrainConfig], Tensor | None]
+    weight: Callable[[TrainConfig], float] = lambda config: 1.0
+
+
+LOSS_TERMS: Registry[LossTerm] = Registry("loss term")
+_SOFT = SoftTargetCrossEntropy()
 
 
 def token_cross_entropy(token_logits: Tensor, token_labels: Tensor) -> Tensor:
@@ -22,34 +57,49 @@ def token_cross_entropy(token_logits: Tensor, token_labels: Tensor) -> Tensor:
     return total / (token_labels != IGNORE).sum().clamp(min=1)
 
 
-class TrainingLoss:
-    """``loss = CE(logits, targets) + CE(token_logits, token_labels) − exclusion_weight · exclusion``.
+def _class_cross_entropy(output: ModelOutput, targets: Targets, config: TrainConfig) -> Tensor:
+    """Cross-entropy with ``smoothing`` against labels [B], or timm's soft-target cross-entropy against
+    mixup's soft targets [B, classes] (which carry the smoothing themselves)."""
+    logits = output["logits"].float()
+    if targets.classes.ndim == 2:
+        return _SOFT(logits, targets.classes)
+    return F.cross_entropy(logits, targets.classes, label_smoothing=config.smoothing)
 
-    The class term is cross-entropy with ``smoothing`` against labels [B], or timm's soft-target
-    cross-entropy against the soft targets [B, classes] of mixup/cutmix (which carry the smoothing
-    themselves). The token term is there when the batch's tags were masked (``mask_schedule``), the
-    exclusion term only with IFA. Returns the total and each term, so the history can show them apart.
-    """
+
+def _masked_tags(output: ModelOutput, targets: Targets, config: TrainConfig) -> Tensor | None:
+    if targets.token_labels is None or output["token_logits"] is None:
+        return None
+    return token_cross_entropy(output["token_logits"].float(), targets.token_labels)
+
+
+def _exclusion(output: ModelOutput, targets: Targets, config: TrainConfig) -> Tensor | None:
+    if output["layer_cls"] is None:
+        return None
+    return exclusion_loss(output["layer_cls"].float(), config.temperature, config.exc_layers_dist)
+
+
+LOSS_TERMS.register("ce")(LossTerm(lambda config: True, _class_cross_entropy))
+LOSS_TERMS.register("tokens")(LossTerm(lambda config: config.mask_schedule is not None, _masked_tags))
+LOSS_TERMS.register("exclusion")(LossTerm(lambda config: config.exclusion_loss, _exclusion,
+                                          lambda config: -config.exclusion_weight))
+
+
+class TrainingLoss:
+    """The sum of the config's active terms: ``loss = Σ weight · term``, returned with each term apart."""
 
     def __init__(self, config: TrainConfig) -> None:
         self.config = config
-        self.soft = SoftTargetCrossEntropy()
+        self.terms = {name: LOSS_TERMS.get(name) for name in LOSS_TERMS.names() if LOSS_TERMS.get(name).active(config)}
 
-    def __call__(self, output: ModelOutput, targets: Tensor, token_labels: Tensor | None = None) -> dict[str, Tensor]:
-        logits = output["logits"].float()
-        if targets.ndim == 2:
-            terms = {"ce": self.soft(logits, targets)}
-        else:
-            terms = {"ce": F.cross_entropy(logits, targets, label_smoothing=self.config.smoothing)}
-        total = terms["ce"]
-        if token_labels is not None and output["token_logits"] is not None:
-            terms["tokens"] = token_cross_entropy(output["token_logits"].float(), token_labels)
-            total = total + terms["tokens"]
-        if self.config.exclusion_loss and output["layer_cls"] is not None:
-            c = self.config
-            terms["exclusion"] = exclusion_loss(output["layer_cls"].float(), c.temperature, c.exc_layers_dist)
-            total = total - c.exclusion_weight * terms["exclusion"]
-        return {"loss": total, **terms}
+    def __call__(self, output: ModelOutput, targets: Targets) -> dict[str, Tensor]:
+        values = {name: term.compute(output, targets, self.config) for name, term in self.terms.items()}
+        values = {name: value for name, value in values.items() if value is not None}
+        total = None
+        for name, value in values.items():
+            weight = self.terms[name].weight(self.config)
+            part = value if weight == 1.0 else weight * value
+            total = part if total is None else total + part
+        return {"loss": total, **values}
 
 
-__all__ = ["TrainingLoss", "token_cross_entropy"]
+__all__ = ["LOSS_TERMS", "LossTerm", "Targets", "TrainingLoss", "token_cross_entropy"]

@@ -12,21 +12,16 @@ closed once rendered, so the inline backend does not show them a second time.
 from __future__ import annotations
 
 import io
-import tempfile
-from dataclasses import dataclass
-from pathlib import Path
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
-import pandas as pd
 from matplotlib.figure import Figure
-from PIL import Image
 
 from .attention.draw import plot_attention_view
 from .attention.maps import head_maps, layer_maps, rollout_map
 from .attention.report import AttentionReport
 from .data.dataset import DatasetSplits
-from .data.images import load_rgb
+from .data.images import load_rgb_bytes
 from .errors import AnimesionError, ImageLoadError
 from .evaluation.report import EvaluationReport, mistake, mistake_positions
 from .exploration import class_gallery
@@ -34,6 +29,7 @@ from .inference.gallery import enrol_pictures, with_character
 from .plots.images import prediction_gallery
 from .prediction.open_set import Prototypes
 from .prediction.predictor import Predictor
+from .prediction.recognise import recognise
 
 
 def _view(hidden: bool = False) -> widgets.Image:
@@ -86,109 +82,68 @@ def misclassification_browser(report: EvaluationReport) -> widgets.Widget:
     return widgets.VBox([slider, view])
 
 
-@dataclass
-class Classified:
-    """One picture's answer: ``table`` (rank, character, confidence) and the ``answer`` line: the best
-    character, or ``unknown`` with its best match, and the score when the checkpoint is calibrated."""
-
-    table: pd.DataFrame
-    answer: str
-
-
-def classify_image(predictor: Predictor, image: Image.Image, top_k: int = 5,
-                   gallery: Prototypes | None = None) -> Classified:
-    """Top-``top_k`` characters of one picture, among the enrolled ``gallery`` too when the checkpoint is
-    calibrated (then a weak best score answers ``unknown``)."""
-    result = predictor.predict([image], top_k)
-    names, probs, answer = result.names[0], result.topk_prob[0].tolist(), result.names[0][0]
-    if predictor.open_set is not None:
-        found = predictor.open_set.recognise(result.embeddings, gallery, top_k)
-        names, probs, score = found.names[0], found.probabilities[0].tolist(), float(found.score[0])
-        answer = f"{found.answers[0]} (score {score:.2f})" + (f", best match {names[0]}" if found.unknown[0] else "")
-    table = pd.DataFrame({"rank": range(1, len(names) + 1), "character": names, "confidence": probs})
-    return Classified(table, answer)
-
-
-def read_upload(name: str, content: bytes, decode_size: int) -> Image.Image:
-    """Uploaded bytes as a picture, with the same checks as files on disk.
-
-    Raises :class:`ImageLoadError` naming the upload by its own name when it is not a readable image.
-    """
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / Path(name).name
-        path.write_bytes(content)
-        try:
-            return load_rgb(path, draft_size=decode_size)
-        except ImageLoadError as err:  # the user knows the file by its name, not by our temporary copy
-            raise ImageLoadError(str(err).replace(str(path), name)) from None
-
-
-def classify_upload(predictor: Predictor, name: str, content: bytes, top_k: int = 5,
-                    gallery: Prototypes | None = None) -> tuple[Image.Image, Classified]:
-    """Read an upload (:func:`read_upload`) and classify it (:func:`classify_image`)."""
-    image = read_upload(name, content, predictor.decode_size)
-    return image, classify_image(predictor, image, top_k, gallery)
-
-
-def upload_classifier(predictor: Predictor, top_k: int = 5, gallery: Prototypes | None = None) -> widgets.Widget:
-    """Upload a picture, see its top-``top_k`` characters with confidences (05_inference); with a calibrated
-    checkpoint, enrol a new character from a few uploaded pictures first, and it is recognised from then on.
+class UploadClassifier:
+    """Upload a picture, see its answer and top-``top_k`` characters with confidences (05_inference); with a
+    calibrated checkpoint, enrol a new character from a few uploaded pictures first, and it is recognised
+    from then on. The answers come from :func:`recognise`, as 05's tables and the command line do; this
+    class holds the layout, the events and the characters enrolled in this session (``gallery``).
 
     The view stays hidden until a picture is classified, and is cleared when an upload is not an image,
     so an error never sits above the previous picture's prediction.
     """
-    session = {"gallery": gallery}
-    upload = widgets.FileUpload(accept="image/*", multiple=False, description="image")
-    status = widgets.Label(f"Upload a picture to classify it with {predictor.spec.model_name}.")
-    view = _view(hidden=True)
 
-    def on_upload(change: dict) -> None:
+    def __init__(self, predictor: Predictor, top_k: int = 5, gallery: Prototypes | None = None) -> None:
+        self.predictor, self.top_k, self.gallery = predictor, top_k, gallery
+        self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="image")
+        self.status = widgets.Label(f"Upload a picture to classify it with {predictor.spec.model_name}.")
+        self.view = _view(hidden=True)
+        self.upload.observe(self.on_upload, names="value")
+        rows = [widgets.HBox([self.upload, self.status]), self.view]
+        if predictor.open_set is not None:
+            self.name = widgets.Text(placeholder="new character", description="enrol")
+            self.pictures = widgets.FileUpload(accept="image/*", multiple=True, description="pictures")
+            self.button = widgets.Button(description="enrol")
+            self.note = widgets.Label("Enrol a character the model was not trained on from 2 or more pictures.")
+            self.button.on_click(self.on_enrol)
+            rows.insert(0, widgets.VBox([widgets.HBox([self.name, self.pictures, self.button]), self.note]))
+        self.widget = widgets.VBox(rows)
+
+    def on_upload(self, change: dict) -> None:
+        """Classify the uploaded picture and show it with its answer."""
         for item in change["new"]:
             try:
-                image, found = classify_upload(predictor, item["name"], bytes(item["content"]), top_k,
-                                               session["gallery"])
+                image = load_rgb_bytes(item["name"], bytes(item["content"]), self.predictor.decode_size)
             except ImageLoadError as err:
-                status.value = str(err)
-                view.value, view.layout.display = b"", "none"
+                self.status.value = str(err)
+                self.view.value, self.view.layout.display = b"", "none"
                 continue
-            status.value = f"{item['name']}: {found.answer}"
-            fig = prediction_gallery([image], [found.table["character"].tolist()],
-                                     [found.table["confidence"].tolist()], [item["name"]], ncols=1)
-            _show(view, fig)
-            view.layout.display = None
+            answers = recognise(self.predictor, [image], self.gallery, k=self.top_k)
+            self.status.value = f"{item['name']}: {answers.describe(0)}"
+            _show(self.view, prediction_gallery([image], answers.names, answers.probabilities.tolist(), [item["name"]],
+                                                ncols=1))
+            self.view.layout.display = None
 
-    upload.observe(on_upload, names="value")
-    rows = [widgets.HBox([upload, status]), view]
-    if predictor.open_set is not None:
-        rows.insert(0, _enrolment(predictor, session))
-    return widgets.VBox(rows)
-
-
-def _enrolment(predictor: Predictor, session: dict) -> widgets.Widget:
-    """A name, a few uploaded pictures and a button: the character joins the session's gallery."""
-    name = widgets.Text(placeholder="new character", description="enrol")
-    pictures = widgets.FileUpload(accept="image/*", multiple=True, description="pictures")
-    button = widgets.Button(description="enrol")
-    note = widgets.Label("Enrol a character the model was not trained on from 2 or more pictures.")
-
-    def on_enrol(_button: object) -> None:
+    def on_enrol(self, _button: object = None) -> None:
+        """Enrol the uploaded pictures under the typed name; unreadable ones are reported by name."""
         images, problems = [], []
-        for item in pictures.value:
+        for item in self.pictures.value:
             try:
-                images.append(read_upload(item["name"], bytes(item["content"]), predictor.decode_size))
+                images.append(load_rgb_bytes(item["name"], bytes(item["content"]), self.predictor.decode_size))
             except ImageLoadError as err:
                 problems.append(str(err))
         try:
-            character = enrol_pictures(predictor, name.value.strip() or "new character", images)
+            character = enrol_pictures(self.predictor, self.name.value.strip() or "new character", images)
         except AnimesionError as err:
-            note.value = " ".join([*problems, str(err)])
+            self.note.value = " ".join([*problems, str(err)])
             return
-        session["gallery"] = with_character(session["gallery"], character)
-        note.value = " ".join([*problems, f"Enrolled {character.names[0]} from {len(images)} pictures; "
-                                          f"the gallery has {len(session['gallery'])} character(s)."])
+        self.gallery = with_character(self.gallery, character)
+        self.note.value = " ".join([*problems, f"Enrolled {character.names[0]} from {len(images)} pictures; "
+                                               f"the gallery has {len(self.gallery)} character(s)."])
 
-    button.on_click(on_enrol)
-    return widgets.VBox([widgets.HBox([name, pictures, button]), note])
+
+def upload_classifier(predictor: Predictor, top_k: int = 5, gallery: Prototypes | None = None) -> widgets.Widget:
+    """The :class:`UploadClassifier` widget of ``predictor`` (05_inference)."""
+    return UploadClassifier(predictor, top_k, gallery).widget
 
 
 def attention_browser(report: AttentionReport) -> widgets.Widget:

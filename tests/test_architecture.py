@@ -94,3 +94,20 @@ def test_lint_covers_the_whole_package():
     listed = subprocess.run([sys.executable, "-m", "ruff", "check", "--show-files", "."], cwd=root,
                             capture_output=True, text=True).stdout
     assert "animesion/data/images.py" in listed and "animesion/data/synthetic/drawing.py" in listed
+
+
+MAX_FUNCTION_LINES = 60
+LONG_FUNCTIONS: dict[str, str] = {}  # "module:function" → why it reads better long (none today)
+
+
+def test_no_function_is_longer_than_60_lines():
+    """Small functions, as the style guide asks; an exception must be written down with its reason."""
+    long = []
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                lines = node.end_lineno - node.lineno + 1
+                name = f"{path.relative_to(PACKAGE.parent).with_suffix('')}:{node.name}"
+                if lines > MAX_FUNCTION_LINES and name not in LONG_FUNCTIONS:
+                    long.append(f"{name} ({lines} lines)")
+    assert not long, f"functions over {MAX_FUNCTION_LINES} lines: {', '.join(long)}"

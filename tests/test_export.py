@@ -50,7 +50,7 @@ def test_onnx_export_gives_the_same_top5(tmp_path):
     model = _tiny_vit_ifa().eval()
     path = export_onnx(model, tmp_path / "vit_ifa.onnx", image_size=32)
     graph = onnx.load(str(path)).graph
-    assert [i.name for i in graph.input] == ["images"] and [o.name for o in graph.output] == ["logits"]
+    assert [i.name for i in graph.input] == ["images"] and [o.name for o in graph.output] == ["logits", "embedding"]
     assert graph.input[0].type.tensor_type.shape.dim[0].dim_param  # the batch size is symbolic
     predictor = Predictor(model, ModelSpec(model_name="Ti_16", num_classes=8, image_size=32), list("abcdefgh"),
                           device="cpu")

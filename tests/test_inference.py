@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import torch
 
@@ -19,14 +21,16 @@ def test_folder_with_bad_files(tiny_run, tmp_path):
     (folder / "sub").mkdir()
     (folder / "sub" / "empty.png").write_bytes(b"")
     predictor = Predictor.from_checkpoint(load_checkpoint(tiny_run.best_checkpoint))
-    result = predict_folder(predictor, folder, batch_size=2, top_k=3, keep_images=2, progress=False)
+    result = predict_folder(predictor, folder, batch_size=2, top_k=3, progress=False)
     assert len(result.table) == 5 and result.embeddings.shape == (5, 512)
     assert torch.allclose(result.embeddings.norm(dim=1), torch.ones(5))
     assert sorted(p.rsplit("/", 1)[-1] for p in result.failures["file"]) == ["README.txt", "broken.jpg", "empty.png"]
     probs = result.table[["top1_prob", "top2_prob", "top3_prob"]].to_numpy()
     assert (probs[:, 0] >= probs[:, 1]).all() and (probs.sum(axis=1) <= 1 + 1e-6).all()
-    out = write_results(result, tmp_path / "out", top_k=3)
-    assert len(list((out / "annotated").glob("*.png"))) == 2
+    out = write_results(result, predictor, folder, tmp_path / "out", top_k=3)
+    # every classified picture, at its path under the folder read
+    assert sorted(p.relative_to(out / "annotated").as_posix() for p in (out / "annotated").rglob("*.png")) == \
+        sorted(str(Path(f).relative_to(folder).with_suffix(".png")) for f in result.table["file"])
     assert (out / "failures.csv").read_text().count("\n") == 4
 
 
@@ -35,7 +39,7 @@ def test_loader_workers_and_channels_last_keep_the_predictions(tiny_run, tmp_pat
     ckpt = load_checkpoint(tiny_run.best_checkpoint)
     fast = Predictor.from_checkpoint(ckpt)
     plain = Predictor(load_checkpoint(tiny_run.best_checkpoint).model, ckpt.spec, ckpt.class_names,
-                      channels_last=False)
+                      channels_last=False, open_set=fast.open_set)
     in_process = predict_folder(plain, folder, batch_size=2, top_k=3, progress=False, workers=0)
     with_worker = predict_folder(fast, folder, batch_size=2, top_k=3, progress=False, workers=1)
     assert fast.model.features[0].weight.is_contiguous(memory_format=torch.channels_last)  # shallow is a CNN
@@ -53,7 +57,7 @@ def test_run_inference_writes_everything_05_shows(tiny_run, tmp_path):
     config = InferenceConfig(checkpoint_path=str(tiny_run.best_checkpoint), test_path=str(folder),
                              results_dir=str(tmp_path / "out"), max_display=2)
     run = run_inference(config, progress=False)
-    assert run.folder == folder and len(run.result.table) == 3 and len(run.result.images) == 2
+    assert run.folder == folder and len(run.result.table) == 3
     assert run.out_dir == tmp_path / "out" / "inference" and run.parity is None
     for name in ("predictions.csv", "failures.csv", "gallery.png"):
         assert (run.out_dir / name).is_file()

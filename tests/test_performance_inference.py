@@ -52,8 +52,9 @@ def test_int8_quantises_linear_layers_and_keeps_predictions(predictor, images):
 
 def test_onnx_runtime_matches_pytorch(predictor, images, tmp_path):
     fast = make_fast(predictor, "onnx")
-    torch.testing.assert_close(fast.forward(images)["logits"], predictor.forward(images)["logits"], rtol=1e-3,
-                               atol=1e-4)
+    for name in ("logits", "embedding"):  # the embedding too: enrolment and "unknown" work on this path
+        torch.testing.assert_close(fast.forward(images)[name], predictor.forward(images)[name], rtol=1e-3,
+                                   atol=1e-4)
     folder = make_sample_images(tmp_path / "imgs", count=4)
     plain = predict_folder(predictor, folder, batch_size=3, top_k=2, progress=False)
     quick = predict_folder(fast, folder, batch_size=3, top_k=2, progress=False)
@@ -65,3 +66,20 @@ def test_vision_and_tags_checkpoints_are_refused():
     spec = ModelSpec(model_name="Ti_16", num_classes=2, image_size=32, multimodal=True, vocab_size=10)
     with pytest.raises(ConfigError, match="image-only"):
         make_fast(Predictor(nn.Identity(), spec, ["a", "b"], device="cpu"), "onnx")
+
+
+def test_a_fast_path_without_embeddings_says_so_and_never_answers_unknown(tiny_run, tmp_path, monkeypatch):
+    """A registry entry says what it gives: a path without embeddings drops the open set, and 05 notes it."""
+    from animesion.inference.run import run_inference
+    from animesion.prediction.fast import FAST_PATHS, FastPath
+
+    monkeypatch.setitem(FAST_PATHS._items, "logits_only", FastPath(lambda model, size: model, gives_embeddings=False))
+    monkeypatch.setattr("animesion.config.inference.fast_path_names", lambda: ["none", "logits_only"])
+    folder = make_sample_images(tmp_path / "imgs", count=3)
+    config = InferenceConfig(checkpoint_path=str(tiny_run.best_checkpoint), test_path=str(folder),
+                             fast_path="logits_only", results_dir=str(tmp_path), save_results=False)
+    run = run_inference(config, progress=False)
+    assert run.predictor.open_set is None and "gives no embeddings" in run.notes[0]
+    assert "score" not in run.result.table and "unknown" not in set(run.result.table["top1"])
+    with pytest.raises(ConfigError, match="gallery_path needs embeddings"):
+        run_inference(config.replace(gallery_path=str(folder)), progress=False)

@@ -10,7 +10,7 @@ import pytest
 from animesion.data.synthetic import SyntheticConfig, ensure_synthetic, generate_synthetic, read_manifest
 from animesion.data.synthetic.characters import ATTRIBUTES, make_cast, min_pair_difference
 from animesion.data.vocab import SPECIAL_TOKENS, Vocabulary
-from animesion.errors import DataError
+from animesion.errors import ConfigError, DataError
 
 
 def test_cast_needs_several_cues():
@@ -72,3 +72,38 @@ def test_refuses_to_overwrite_foreign_folder(tmp_path):
         generate_synthetic(tmp_path / "mine", SyntheticConfig(no_classes=5, images_per_class=3), progress=False)
     assert (tmp_path / "mine" / "thesis.txt").read_text() == "precious"
 
+
+
+@pytest.mark.parametrize("attribute", ["hair_style", "accessory", "expression"])
+def test_every_attribute_value_has_its_own_drawing(attribute):
+    """Each value of characters.py is drawn by its registry entry, and draws something the others do not."""
+    import random
+
+    from animesion.data.synthetic.characters import EXPRESSIONS, Character
+    from animesion.data.synthetic.drawing import (ACCESSORY_DRAWING, EXPRESSION_DRAWING, HAIR_STYLE_DRAWING,
+                                                  draw_character, random_pose)
+
+    registry, values = {"hair_style": (HAIR_STYLE_DRAWING, ATTRIBUTES["hair_style"]),
+                        "accessory": (ACCESSORY_DRAWING, ATTRIBUTES["accessory"]),
+                        "expression": (EXPRESSION_DRAWING, EXPRESSIONS)}[attribute]
+    assert registry.names() == list(values)
+    pose = random_pose(random.Random(0), ("neutral",))
+    pictures = set()
+    for value in values:
+        character = Character("x", "pink", value if attribute == "hair_style" else "short", "blue", "tan",
+                              value if attribute == "accessory" else "none")
+        shown = pose if attribute != "expression" else type(pose)(**{**pose.__dict__, "expression": value,
+                                                                     "show_accessory": True})
+        pictures.add(draw_character(character, shown, 64).tobytes())
+    assert len(pictures) == len(values)  # no value draws the same picture as another (none is left blank)
+
+
+def test_a_value_without_a_drawing_is_an_error():
+    import random
+
+    from animesion.data.synthetic.characters import Character
+    from animesion.data.synthetic.drawing import draw_character, random_pose
+
+    with pytest.raises(ConfigError, match="hair style 'dreadlocks'"):
+        draw_character(Character("x", "pink", "dreadlocks", "blue", "tan", "none"),
+                       random_pose(random.Random(0), ("neutral",)), 64)

@@ -38,7 +38,7 @@ def test_recognition_tagging_lists_vocabulary_tags(vilt, images, tmp_path):
     assert len(result.table) == 4 and len(result.failures) == 2  # README.txt and broken.jpg
     for tags in result.table["tags"]:
         assert len(tags) == len(set(tags)) and all(tag in run.checkpoint.vocab.tags for tag in tags)
-    assert all("\n" in caption for caption in result.captions(list(result.images)))
+    assert all("\n" in caption for caption in result.captions(result.table["file"].tolist()))
     assert len(list((run.out_dir / "annotated").glob("*.png"))) == 4
 
 
@@ -55,12 +55,13 @@ def test_gen_tags_writes_a_tags_csv_that_exploration_reads(vilt, tiny_dataset, t
     listed.write_text((tiny_dataset / "labels" / "test.csv").read_text() + "0,0000/missing.jpg\n")
     config = InferenceConfig(checkpoint_path=vilt, mode="gen_tags", test_csv=str(listed),
                              test_path=str(tiny_dataset / "faces"), results_dir=str(tmp_path), save_results=False)
-    result = run_inference(config, progress=False).result
-    assert result.tags_csv == tmp_path / "inference" / "new_images_tags.csv"
-    table = pd.read_csv(result.tags_csv)
+    run = run_inference(config, progress=False)
+    result = run.result
+    assert run.tags_csv == tmp_path / "inference" / "new_images_tags.csv"
+    table = pd.read_csv(run.tags_csv)
     assert list(table.columns) == ["dir", "class_id", "tags_cat0", "character"] and len(table) == 12
     assert result.failures["file"].str.endswith("missing.jpg").tolist() == [True]
-    exploration = explore(ExploreConfig(dataset_path=str(tiny_dataset), tags_csv=str(result.tags_csv),
+    exploration = explore(ExploreConfig(dataset_path=str(tiny_dataset), tags_csv=str(run.tags_csv),
                                         results_dir=str(tmp_path / "explore")))
     assert len(exploration.tag_lists) == 12 and exploration.tag_counts.sum() > 0
 

@@ -25,6 +25,7 @@ from ..paths import resolve_path
 from ..plots.save import save_figure
 from ..prediction.files import list_files
 from ..prediction.predictor import Predictor
+from ..prediction.recognise import answer
 from ..runs import find_checkpoint
 from ..training.trainer import train
 from ..utils.progress import progress_bar
@@ -147,11 +148,10 @@ def attention_report(config: AttentionConfig, progress: bool = True) -> Attentio
     maps = extract_attention(predictor.model, predictor.to_batch(images))
     layer = _check_index("layer", config.layer, maps.num_layers)
     head = _check_index("head", config.head, maps.num_heads)
-    probs, idx = maps.output["logits"].float().softmax(-1).topk(min(5, len(ckpt.class_names)), dim=-1)
-    top_names = [[ckpt.class_names[i] for i in row] for row in idx.tolist()]
+    answers = answer(predictor, maps.output, k=5)  # the answers 05 gives these pictures
     out_dir = resolve_path(config.results_dir) / "attention" / ckpt.path.parent.name
-    return AttentionReport(ckpt, predictor, images, labels, maps, attention_rollout(maps.attentions), top_names,
-                           probs.cpu().tolist(), layer, head, out_dir, problems)
+    return AttentionReport(ckpt, predictor, images, labels, maps, attention_rollout(maps.attentions), answers.names,
+                           answers.probabilities.tolist(), layer, head, out_dir, problems)
 
 
 def _slug(index: int, label: str) -> str:

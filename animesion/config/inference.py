@@ -52,7 +52,7 @@ class InferenceConfig(Strict):
     top_k: int = param(5, "how many characters to list per image")
     save_results: bool = param(True, "save predictions.csv, failures.csv, the gallery and annotated images")
     results_dir: str = param("outputs", "results go to <results_dir>/inference/")
-    max_display: int = param(12, "how many annotated images the notebook shows")
+    max_display: int = param(12, "how many classified pictures the notebook shows")
     export_onnx: bool = param(False, "also export the model to ONNX and check ONNX Runtime gives the same top_k")
     fast_path: str = param("none", "CPU speed-up: int8 Linear layers or ONNX Runtime (none keeps fp32 PyTorch)",
                            fast_path_names)

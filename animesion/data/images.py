@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -73,6 +74,18 @@ def load_rgb(path: str | Path, draft_size: int | None = None) -> Image.Image:
         raise ImageLoadError(f"{path}: image is too large (decompression-bomb limit).") from None
     except Exception as err:  # PIL raises many types for bad files
         raise ImageLoadError(f"{path}: not a readable image ({type(err).__name__}: {err}).") from None
+
+
+def load_rgb_bytes(name: str, content: bytes, draft_size: int | None = None) -> Image.Image:
+    """Uploaded ``content`` as an RGB picture, with the checks of :func:`load_rgb`; an error names the upload
+    by its own ``name`` (the user knows it by that, not by a temporary copy)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / Path(name).name
+        path.write_bytes(content)
+        try:
+            return load_rgb(path, draft_size=draft_size)
+        except ImageLoadError as err:
+            raise ImageLoadError(str(err).replace(str(path), name)) from None
 
 
 @contextmanager

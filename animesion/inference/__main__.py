@@ -56,8 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{len(files)} pictures classified in {run.folder} with {run.checkpoint.path}")
     if run.out_dir is not None:
         print(f"results: {run.out_dir}")
-    if result.tags_csv is not None:
-        print(f"tags: {result.tags_csv}")
+    if run.tags_csv is not None:
+        print(f"tags: {run.tags_csv}")
     if run.parity is not None:
         print(run.parity)
     return 0

@@ -62,7 +62,7 @@ def enrol(predictor: Predictor, folder: str | Path, batch_size: int = 32, progre
     scan = scan_folder_tree(root)
     problems = [f"{root / rel}: {reason}" for rel, reason in scan.skipped]
     result = predict_files(predictor, [root / found.rel for found in scan.images], batch_size, top_k=1,
-                           progress=progress)
+                           threshold=0, progress=progress)
     problems += [f"{row.file}: {row.reason}" for row in result.failures.itertuples()]
     character = {str(root / found.rel): found.class_name for found in scan.images}
     read = [character[f] for f in result.table["file"]]
@@ -91,7 +91,7 @@ def enrol_pictures(predictor: Predictor, name: str, pictures: list) -> Prototype
     open_set = require_open_set(predictor, "Enrolling")
     if len(pictures) < MIN_PICTURES:
         raise DataError(f"'{name}' has {len(pictures)} readable picture(s); enrolling needs {MIN_PICTURES} or more.")
-    embeddings = predictor.predict(pictures, k=1).embeddings
+    embeddings = predictor.embeddings(pictures)
     return prototypes_of(open_set.project(embeddings), torch.zeros(len(pictures), dtype=torch.long), [name])
 
 

@@ -7,17 +7,19 @@ that builds each family is in :mod:`.factory`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..registry import Registry
 
 
 @dataclass(frozen=True)
 class Architecture:
-    """One ``model_name``: its family (``shallow``, ``torchvision`` or ``vit``) and a one-line description."""
+    """One ``model_name``: its family (``shallow``, ``torchvision`` or ``vit``), a one-line description, and
+    whether ImageNet weights exist for it (``has_pretrained``)."""
 
     family: str
     description: str
+    has_pretrained: bool = field(default=True, kw_only=True)
 
     @property
     def is_vit(self) -> bool:
@@ -46,7 +48,8 @@ class ViTSize(Architecture):
 
 
 ARCHITECTURES: Registry[Architecture] = Registry("model_name")
-ARCHITECTURES.register("shallow")(Architecture("shallow", "two conv blocks and an MLP, never pretrained"))
+ARCHITECTURES.register("shallow")(Architecture("shallow", "two conv blocks and an MLP, never pretrained",
+                                              has_pretrained=False))
 for _name, _weights, _head in (("resnet18", "IMAGENET1K_V1", "fc"), ("resnet50", "IMAGENET1K_V2", "fc"),
                                ("resnet152", "IMAGENET1K_V2", "fc")):
     ARCHITECTURES.register(_name)(TorchvisionCNN("torchvision", f"torchvision {_name}", _name, _weights, _head))
@@ -85,8 +88,8 @@ def architecture_problem(model_name: str, *, image_size: int, interm_features_fc
             return f"{flag} needs a ViT ({vits}); model_name='{model_name}' is a CNN."
     if isinstance(arch, ViTSize) and image_size % arch.patch:
         return f"model_name='{model_name}' needs an image_size divisible by {arch.patch}, got {image_size}."
-    if pretrained and arch.family == "shallow":
-        return "model_name='shallow' has no pretrained weights; set pretrained=False."
+    if pretrained and not arch.has_pretrained:
+        return f"model_name='{model_name}' has no pretrained weights; set pretrained=False."
     if not 0.0 <= drop_path < 1.0:
         return f"drop_path must lie in [0, 1), got {drop_path}."
     return None

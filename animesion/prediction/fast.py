@@ -8,14 +8,19 @@ returns a :class:`ModelOutput`, so every caller uses it as is.
   CNNs keep their convolutions in fp32 and gain little. Predictions can change where the top two
   classes are nearly tied, which is why the benchmark reports top-1 agreement with fp32.
 - ``onnx``: the model exported to ONNX and run by ONNX Runtime with its graph fusions, in fp32, so the
-  predictions are the same as PyTorch's up to rounding. Only the logits come back, so embeddings (and
-  with them enrolment) are not available on this path.
+  predictions (the logits and the embedding, so enrolment and "unknown" too) are the same as PyTorch's
+  up to rounding.
+
+Each entry of :data:`FAST_PATHS` says what it gives (``gives_embeddings``), so callers ask it instead of
+testing its name.
 """
 
 from __future__ import annotations
 
 import copy
 import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
@@ -23,13 +28,22 @@ from torch import Tensor, nn
 from ..errors import ConfigError
 from ..models.output import ModelOutput, model_output
 from ..registry import Registry
-from .onnx import onnx_program
+from .onnx import OUTPUTS, onnx_program
 from .predictor import Predictor
 
-FAST_PATHS: Registry = Registry("fast_path")
+
+@dataclass(frozen=True)
+class FastPath:
+    """A CPU fast path: ``build(model, image_size)`` returns the faster model; ``gives_embeddings`` says whether
+    its outputs include the embedding (needed to enrol characters and to answer "unknown")."""
+
+    build: Callable[[nn.Module, int], nn.Module]
+    gives_embeddings: bool = True
 
 
-@FAST_PATHS.register("int8")
+FAST_PATHS: Registry[FastPath] = Registry("fast_path")
+
+
 def quantize_linear_int8(model: nn.Module, image_size: int) -> nn.Module:
     """A copy of ``model`` whose Linear layers run in int8 (dynamic quantisation, per-channel weights).
 
@@ -48,10 +62,7 @@ def quantize_linear_int8(model: nn.Module, image_size: int) -> nn.Module:
 
 
 class OnnxRuntimeModel(nn.Module):
-    """An ONNX Runtime session behind the ``nn.Module`` interface: images in, :class:`ModelOutput` out.
-
-    The graph returns logits only; ``embedding`` is an empty [B, 0] tensor.
-    """
+    """An ONNX Runtime session behind the ``nn.Module`` interface: images in, :class:`ModelOutput` out."""
 
     def __init__(self, session, input_name: str) -> None:  # session: onnxruntime.InferenceSession
         super().__init__()
@@ -61,13 +72,12 @@ class OnnxRuntimeModel(nn.Module):
         self.anchor = nn.Parameter(torch.empty(0), requires_grad=False)
 
     def forward(self, images: Tensor) -> ModelOutput:
-        """images [B, 3, H, W] (any device, fp32) → logits [B, num_classes] on the CPU."""
+        """images [B, 3, H, W] (any device, fp32) → logits [B, num_classes] and embedding [B, D] on the CPU."""
         feed = {self.input_name: images.detach().float().cpu().contiguous().numpy()}
-        logits = torch.from_numpy(self.session.run(None, feed)[0])
-        return model_output(logits, logits.new_empty(logits.shape[0], 0))
+        found = dict(zip(OUTPUTS, (torch.from_numpy(a) for a in self.session.run(list(OUTPUTS), feed))))
+        return model_output(found["logits"], found["embedding"])
 
 
-@FAST_PATHS.register("onnx")
 def onnx_runtime(model: nn.Module, image_size: int) -> nn.Module:
     """``model`` exported to ONNX (batch size left free) and run by ONNX Runtime on the CPU, in fp32."""
     try:
@@ -85,6 +95,10 @@ def onnx_runtime(model: nn.Module, image_size: int) -> nn.Module:
     return OnnxRuntimeModel(session, session.get_inputs()[0].name)
 
 
+FAST_PATHS.register("int8")(FastPath(quantize_linear_int8))
+FAST_PATHS.register("onnx")(FastPath(onnx_runtime))
+
+
 def fast_path_names() -> list[str]:
     """The ``fast_path`` choices: ``none`` and every registered fast path."""
     return ["none", *FAST_PATHS.names()]
@@ -100,7 +114,11 @@ def make_fast(predictor: Predictor, fast_path: str = "none") -> Predictor:
     if predictor.spec.multimodal:
         raise ConfigError(f"fast_path='{fast_path}' supports image-only checkpoints; this one is a vision+tags "
                           "model, so set fast_path='none'.")
-    return predictor.with_model(FAST_PATHS.get(fast_path)(predictor.model, predictor.spec.image_size))
+    path = FAST_PATHS.get(fast_path)
+    fast = predictor.with_model(path.build(predictor.model, predictor.spec.image_size))
+    if not path.gives_embeddings:
+        fast.open_set = None  # prototypes and "unknown" compare embeddings
+    return fast
 
 
-__all__ = ["FAST_PATHS", "OnnxRuntimeModel", "fast_path_names", "make_fast", "quantize_linear_int8"]
+__all__ = ["FAST_PATHS", "FastPath", "OnnxRuntimeModel", "fast_path_names", "make_fast", "quantize_linear_int8"]

@@ -18,8 +18,9 @@ from ..data.images import load_rgb
 from ..errors import DataError, ImageLoadError
 from ..performance import resolve_workers
 from ..utils.progress import progress_bar
-from .open_set import UNKNOWN, OpenSet, Prototypes, Recognition
+from .open_set import UNKNOWN, Prototypes
 from .predictor import Predictor
+from .recognise import Answers, recognise
 
 MIN_BATCHES_FOR_WORKERS = 4  # fewer batches are read in this process (measured: a worker then slows it)
 TAGS = "tags"  # column of the predicted tag set (a list per image)
@@ -28,17 +29,14 @@ BEST_MATCH, SCORE = "best_match", "score"  # open-set columns: the closest chara
 
 @dataclass
 class InferenceResult:
-    """``table``: one row per readable image (file, top-k names and probabilities, and ``tags`` when tagging;
-    after :func:`recognise_open_set` also ``best_match`` and ``score``, with ``top1`` = ``unknown`` when the
-    score is below the threshold). ``failures``: one row per file that could not be read (file, reason).
-    ``images``: the first few pictures, decoded for display. ``embeddings``: [N, D] L2-normalised, one row
-    per row of ``table``. ``tags_csv``: the file ``gen_tags`` wrote, else None."""
+    """``table``: one row per readable image: ``file``, the top-k names and probabilities and, with a calibrated
+    checkpoint, ``best_match`` and ``score`` (``top1`` is then ``unknown`` when the score is below the
+    threshold), and ``tags`` when tagging. ``failures``: one row per file that could not be read (file,
+    reason). ``embeddings``: [N, D] L2-normalised, one row per row of ``table``."""
 
     table: pd.DataFrame
     failures: pd.DataFrame
-    images: dict[str, object] = field(default_factory=dict, repr=False)
-    embeddings: Tensor | None = field(default=None, repr=False)
-    tags_csv: Path | None = None
+    embeddings: Tensor = field(repr=False)
 
     def top_lists(self, files: list[str]) -> tuple[list[list[str]], list[list[float]]]:
         """Top-k names and probabilities of ``files`` (rows of ``table``), as lists for galleries."""
@@ -95,16 +93,33 @@ def collate_files(items: list[dict[str, Any]]) -> dict[str, Any]:
             "failures": [{"file": item["file"], "reason": item["reason"]} for item in items if "reason" in item]}
 
 
-def predict_files(predictor: Predictor, files: Sequence[Path], batch_size: int = 32, top_k: int = 5,
-                  keep_images: int = 0, progress: bool = True, tags: bool = False,
-                  workers: int = -1) -> InferenceResult:
-    """Top-``top_k`` characters (and their embeddings) for each of ``files``, ``batch_size`` images per pass.
+def _rows(files: list[str], answers: Answers) -> list[dict[str, Any]]:
+    """One table row per picture: file, top-k names and probabilities, the open-set columns, the tags."""
+    rows = []
+    for n, (name, names, probs) in enumerate(zip(files, answers.names, answers.probabilities.tolist())):
+        row: dict[str, Any] = {"file": name}
+        for rank, (top, prob) in enumerate(zip(names, probs), 1):
+            row[f"top{rank}"], row[f"top{rank}_prob"] = top, prob
+        if answers.score is not None:
+            row["top1"] = answers.answers[n]
+            row[BEST_MATCH], row[SCORE] = answers.best_match[n], float(answers.score[n])
+        if answers.tags is not None:
+            row[TAGS] = answers.tags[n]
+        rows.append(row)
+    return rows
 
+
+def predict_files(predictor: Predictor, files: Sequence[Path], batch_size: int = 32, top_k: int = 5, *,
+                  gallery: Prototypes | None = None, threshold: float | None = None, tags: bool = False,
+                  progress: bool = True, workers: int = -1) -> InferenceResult:
+    """The :func:`recognise` answers (and embeddings) of ``files``, ``batch_size`` images per pass.
+
+    ``gallery``, ``threshold``: the enrolled characters and the unknown threshold (None: the calibrated one).
     ``tags``: also the predicted tag set of each image (vision+tags checkpoints with a mask schedule).
-    ``keep_images``: how many loaded images to keep in the result for display. ``workers``: processes
-    that decode the next batches while the model classifies this one (-1 picks for the cores; fewer than
-    ``MIN_BATCHES_FOR_WORKERS`` batches are read in this process).
+    ``workers``: processes that decode the next batches while the model classifies this one (-1 picks for
+    the cores; fewer than ``MIN_BATCHES_FOR_WORKERS`` batches are read in this process).
     """
+    predictor.require_tags(tags)
     dataset = FolderImages(list(files), predictor.transform, predictor.decode_size)
     # A worker costs a process start and only pays off once it can decode ahead over several batches.
     batches = math.ceil(len(files) / batch_size)
@@ -112,48 +127,26 @@ def predict_files(predictor: Predictor, files: Sequence[Path], batch_size: int =
     loader = DataLoader(dataset, batch_size=batch_size, num_workers=max(workers, 0), collate_fn=collate_files,
                         pin_memory=predictor.device.type == "cuda")
     rows, failures, embeddings = [], [], []
-    k = min(top_k, len(predictor.class_names))
     for batch in progress_bar(loader, desc="classifying", disable=not progress):
         failures += batch["failures"]
         if batch["images"] is None:
             continue
-        result = predictor.predict(batch["images"], k, tags=tags)
-        embeddings.append(result.embeddings)
-        for n, (name, names, probs) in enumerate(zip(batch["files"], result.names, result.topk_prob.tolist())):
-            row = {"file": name}
-            for rank in range(k):
-                row[f"top{rank + 1}"] = names[rank]
-                row[f"top{rank + 1}_prob"] = probs[rank]
-            if result.tags is not None:
-                row[TAGS] = result.tags[n]
-            rows.append(row)
-    columns = ["file"] + [f"top{r}{suffix}" for r in range(1, k + 1) for suffix in ("", "_prob")]
-    table = pd.DataFrame(rows, columns=columns + [TAGS] if tags else columns)
-    # Decoded again here, not sent back from the workers: only a few files are shown.
-    kept = {name: predictor.load(name) for name in table["file"][:keep_images]}
-    return InferenceResult(table, pd.DataFrame(failures, columns=["file", "reason"]), kept,
+        answers = recognise(predictor, batch["images"], gallery, threshold, top_k, tags)
+        embeddings.append(answers.embeddings)
+        rows += _rows(batch["files"], answers)
+    return InferenceResult(pd.DataFrame(rows) if rows else pd.DataFrame(columns=_columns(predictor, top_k, tags)),
+                           pd.DataFrame(failures, columns=["file", "reason"]),
                            torch.cat(embeddings) if embeddings else torch.empty(0, 0))
 
 
-def recognise_open_set(result: InferenceResult, open_set: OpenSet, gallery: Prototypes | None = None,
-                       threshold: float | None = None) -> Recognition:
-    """Rank ``result``'s pictures among the checkpoint's classes and the enrolled ``gallery`` by their
-    embeddings, and rewrite its top-k columns: ``top1`` becomes ``unknown`` below the ``threshold`` (None:
-    the calibrated one; 0: never), ``best_match`` and ``score`` say what came closest."""
-    k = len([c for c in result.table.columns if c.startswith("top") and c[3:].isdigit()])
-    recognition = open_set.recognise(result.embeddings, gallery, k, threshold)
-    table = result.table
-    for rank in range(len(recognition.names[0]) if recognition.names else 0):
-        table[f"top{rank + 1}"] = [names[rank] for names in recognition.names]
-        table[f"top{rank + 1}_prob"] = recognition.probabilities[:, rank].tolist()
-    table.insert(len(table.columns) - (TAGS in table), BEST_MATCH, table["top1"].tolist() if len(table) else [])
-    table.insert(len(table.columns) - (TAGS in table), SCORE, recognition.score.tolist())
-    table["top1"] = recognition.answers
-    return recognition
+def _columns(predictor: Predictor, top_k: int, tags: bool) -> list[str]:
+    """The columns of a table without a readable picture (a table with rows takes them from its rows)."""
+    k = min(top_k, len(predictor.class_names))
+    ranks = [f"top{r}{suffix}" for r in range(1, k + 1) for suffix in ("", "_prob")]
+    return ["file", *ranks, *([BEST_MATCH, SCORE] if predictor.open_set is not None else []), *([TAGS] if tags else [])]
 
 
 def predict_folder(predictor: Predictor, folder: str | Path, batch_size: int = 32, top_k: int = 5,
-                   keep_images: int = 0, progress: bool = True, tags: bool = False,
-                   workers: int = -1) -> InferenceResult:
-    """:func:`predict_files` on every file in ``folder``."""
-    return predict_files(predictor, list_files(folder), batch_size, top_k, keep_images, progress, tags, workers)
+                   **options: Any) -> InferenceResult:
+    """:func:`predict_files` on every file in ``folder`` (``options``: its keyword arguments)."""
+    return predict_files(predictor, list_files(folder), batch_size, top_k, **options)

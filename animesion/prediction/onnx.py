@@ -2,7 +2,8 @@
 
 The export goes through ``torch.onnx.export`` (the torch.export-based exporter, which needs the
 ``onnxscript`` package) with a dynamic batch dimension; the graph maps ``images`` [B, 3, S, S],
-normalised as in evaluation, to ``logits`` [B, classes].
+normalised as in evaluation, to ``logits`` [B, classes] and ``embedding`` [B, D] (the features that
+enrolment and "unknown" compare), so every answer of the PyTorch model is also the ONNX graph's.
 """
 
 from __future__ import annotations
@@ -16,17 +17,20 @@ from torch import Tensor, nn
 
 from ..errors import AnimesionError
 
+OUTPUTS = ("logits", "embedding")  # the graph's outputs, in order: names of ModelOutput entries
 
-class LogitsOnly(nn.Module):
-    """``model(images)["logits"]``: ONNX graphs return tensors, not the ``ModelOutput`` dict."""
+
+class GraphOutputs(nn.Module):
+    """The :data:`OUTPUTS` of ``model(images)`` as a tuple: ONNX graphs return tensors, not the ``ModelOutput`` dict."""
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
         self.model = model
 
-    def forward(self, images: Tensor) -> Tensor:
-        """images [B, 3, S, S] → logits [B, classes]."""
-        return self.model(images)["logits"]
+    def forward(self, images: Tensor) -> tuple[Tensor, ...]:
+        """images [B, 3, S, S] → logits [B, classes], embedding [B, D]."""
+        output = self.model(images)
+        return tuple(output[name] for name in OUTPUTS)
 
 
 def require(*modules: str) -> None:
@@ -40,13 +44,13 @@ def require(*modules: str) -> None:
 def onnx_program(model: nn.Module, image_size: int) -> torch.onnx.ONNXProgram:
     """``model`` (a CPU fp32 copy in eval mode; the model itself is left as it is) exported to ONNX."""
     require("onnx", "onnxscript")
-    wrapped = LogitsOnly(copy.deepcopy(model).cpu().float().eval()).eval()
+    wrapped = GraphOutputs(copy.deepcopy(model).cpu().float().eval()).eval()
     example = torch.zeros(2, 3, image_size, image_size)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the exporter reports its own progress and version notes
-        return torch.onnx.export(wrapped, (example,), dynamo=True, input_names=["images"], output_names=["logits"],
+        return torch.onnx.export(wrapped, (example,), dynamo=True, input_names=["images"], output_names=list(OUTPUTS),
                                  dynamic_shapes={"images": {0: torch.export.Dim("batch", min=1, max=4096)}},
                                  verbose=False)
 
 
-__all__ = ["LogitsOnly", "onnx_program", "require"]
+__all__ = ["OUTPUTS", "GraphOutputs", "onnx_program", "require"]

@@ -3,15 +3,14 @@ widgets, the attention maps and the ONNX export.
 
 It owns what must be the same everywhere a model is used: the eval transform and the reduced JPEG
 decode size of the model's input size, the device, the autocast policy of the run that trained the
-model (``mixed_precision``; fp32 for ``no``), and the batched forward. Its results are named:
-probabilities, top-k, L2-normalised embeddings and, for vision+tags models, tags.
+model (``mixed_precision``; fp32 for ``no``), the loader of labelled splits and the batched forward.
+What a forward means for a picture (top-k, open set, tags) is :func:`animesion.prediction.recognise.recognise`.
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -36,20 +35,6 @@ from ..performance import autocast, pick_device, prepare_model
 from ..utils.progress import progress_bar
 from .open_set import OpenSet
 from .predictions import Predictions
-
-
-@dataclass
-class BatchPrediction:
-    """What a batch of B pictures gives: ``probabilities`` [B, C], ``topk_idx``/``topk_prob`` [B, k],
-    ``embeddings`` [B, D] (L2-normalised), ``names`` (top-k class names per picture) and ``tags`` (the
-    predicted tag set per picture, vision+tags models asked for tags; else None). All on the CPU."""
-
-    probabilities: Tensor
-    topk_idx: Tensor
-    topk_prob: Tensor
-    embeddings: Tensor
-    names: list[list[str]]
-    tags: list[list[str]] | None = None
 
 
 class Predictor:
@@ -115,23 +100,17 @@ class Predictor:
         with autocast(self.device, self.mixed_precision):
             return self.model(batch.to(self.device, non_blocking=True), **inputs)
 
-    def predict(self, images: Tensor | Sequence[Image.Image], k: int = 5, tags: bool = False) -> BatchPrediction:
-        """Top-``k`` classes, probabilities and embeddings of a batch (pictures or an input tensor).
-
-        ``tags``: also the predicted tag set of each picture (vision+tags checkpoints trained with a
-        mask schedule only). The model sees the image alone: a vision+tags model reads fully masked tags.
-        """
+    def require_tags(self, tags: bool = True) -> None:
+        """Stop with one sentence when ``tags`` are asked of a checkpoint that cannot predict them."""
         if tags and not self.can_tag:
             raise AnimesionError("Predicting tags (mode 'recognition_tagging' or 'gen_tags') needs a checkpoint "
                                  "trained with multimodal=True and a mask_schedule; this one has multimodal="
                                  f"{self.spec.multimodal} and no masked-tag head.")
+
+    def embeddings(self, images: Tensor | Sequence[Image.Image]) -> Tensor:
+        """The L2-normalised embeddings [B, D] (on the CPU) of a batch [B, 3, S, S] or of decoded pictures."""
         batch = images if isinstance(images, Tensor) else self.to_batch(images)
-        output = self.forward(batch)
-        probabilities = output["logits"].float().softmax(-1).cpu()
-        prob, idx = probabilities.topk(min(k, probabilities.shape[-1]), dim=-1)
-        decoded = self.tokenizer.predicted_tags(output["token_logits"].argmax(-1).cpu()) if tags else None
-        return BatchPrediction(probabilities, idx, prob, embed(output).cpu(),
-                               [[self.class_names[i] for i in row] for row in idx.tolist()], decoded)
+        return embed(self.forward(batch)).cpu()
 
     @torch.inference_mode()
     def predict_loader(self, loader: DataLoader, k: int = 5, max_batches: int | None = None,
@@ -189,4 +168,4 @@ def _token_results(token_logits: Tensor, token_labels: Tensor) -> tuple[Tensor, 
     return token_logits.argmax(dim=-1), per_token.sum(dim=1) / counts
 
 
-__all__ = ["BatchPrediction", "Predictor", "embed"]
+__all__ = ["Predictor", "embed"]

@@ -1,0 +1,82 @@
+"""``recognise``: the one way from pictures to answers, shared by tables of files (05 and the command line),
+the upload widget and the attention maps (06).
+
+Without an open-set calibration the answer is the classifier's top-k. With one, the pictures are ranked among
+the checkpoint's characters and the enrolled ``gallery`` by their embeddings, and a picture whose best score
+is below the threshold is answered ``unknown`` (see :mod:`.open_set`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+from PIL import Image
+from torch import Tensor
+
+from ..models.output import ModelOutput
+from .open_set import UNKNOWN, Prototypes
+from .predictor import Predictor, embed
+
+
+@dataclass
+class Answers:
+    """The answers for N pictures. ``names`` and ``probabilities`` [N, k]: the top-k characters and their
+    probabilities (over the classes and the enrolled characters when the checkpoint is calibrated).
+    ``answers``: the best name, or ``unknown``; ``best_match``: the best name either way. ``score`` [N]: the
+    best cosine similarity, and ``unknown`` [N], with a calibration (else None and all False).
+    ``embeddings`` [N, D] (L2-normalised); ``tags``: the predicted tag set per picture, when asked for."""
+
+    names: list[list[str]]
+    probabilities: Tensor
+    answers: list[str]
+    best_match: list[str]
+    score: Tensor | None
+    unknown: Tensor
+    embeddings: Tensor
+    tags: list[list[str]] | None = None
+
+    def __len__(self) -> int:
+        return len(self.answers)
+
+    def describe(self, i: int) -> str:
+        """Picture ``i``'s answer in words: the name (or ``unknown``), with the score and, for an unknown
+        picture, its best match when the checkpoint is calibrated."""
+        if self.score is None:
+            return self.answers[i]
+        text = f"{self.answers[i]} (score {float(self.score[i]):.2f})"
+        return text + (f", best match {self.best_match[i]}" if self.unknown[i] else "")
+
+
+def answer(predictor: Predictor, output: ModelOutput, gallery: Prototypes | None = None,
+           threshold: float | None = None, k: int = 5) -> Answers:
+    """The answers of a model ``output`` (from ``predictor.forward``) among the checkpoint's characters and the
+    ``gallery``. ``threshold``: None uses the calibrated one; 0 never answers unknown."""
+    embeddings = embed(output).cpu()
+    open_set = predictor.open_set
+    if open_set is None:
+        probabilities = output["logits"].float().softmax(-1).cpu()
+        top, idx = probabilities.topk(min(k, probabilities.shape[-1]), dim=-1)
+        names = [[predictor.class_names[i] for i in row] for row in idx.tolist()]
+        best = [row[0] for row in names]
+        return Answers(names, top, best, best, None, torch.zeros(len(best), dtype=torch.bool), embeddings)
+    found = open_set.recognise(embeddings, gallery, k, threshold)
+    best = [row[0] for row in found.names]
+    return Answers(found.names, found.probabilities, found.answers, best, found.score, found.unknown, embeddings)
+
+
+def recognise(predictor: Predictor, images: Tensor | Sequence[Image.Image], gallery: Prototypes | None = None,
+              threshold: float | None = None, k: int = 5, tags: bool = False) -> Answers:
+    """Name each picture (a batch [B, 3, S, S] or decoded pictures) among the checkpoint's characters and the
+    enrolled ``gallery``, or call it unknown; ``tags``: also its predicted tag set (tag-predicting checkpoints)."""
+    predictor.require_tags(tags)
+    batch = images if isinstance(images, Tensor) else predictor.to_batch(images)
+    output = predictor.forward(batch)
+    answers = answer(predictor, output, gallery, threshold, k)
+    if tags:
+        answers.tags = predictor.tokenizer.predicted_tags(output["token_logits"].argmax(-1).cpu())
+    return answers
+
+
+__all__ = ["UNKNOWN", "Answers", "answer", "recognise"]

@@ -80,8 +80,13 @@ def test_every_attribute_value_has_its_own_drawing(attribute):
     import random
 
     from animesion.data.synthetic.characters import EXPRESSIONS, Character
-    from animesion.data.synthetic.drawing import (ACCESSORY_DRAWING, EXPRESSION_DRAWING, HAIR_STYLE_DRAWING,
-                                                  draw_character, random_pose)
+    from animesion.data.synthetic.drawing import (
+        ACCESSORY_DRAWING,
+        EXPRESSION_DRAWING,
+        HAIR_STYLE_DRAWING,
+        draw_character,
+        random_pose,
+    )
 
     registry, values = {"hair_style": (HAIR_STYLE_DRAWING, ATTRIBUTES["hair_style"]),
                         "accessory": (ACCESSORY_DRAWING, ATTRIBUTES["accessory"]),

@@ -31,14 +31,17 @@ lab: setup  ## open JupyterLab on notebooks/
 	$(BIN)/python -m pip install --quiet -e '.[lab]'
 	$(BIN)/jupyter lab $(ALLOW_ROOT) notebooks/
 
+# Real pictures for the benchmarks: DATA=folder with one subfolder per character (or $ANIMESION_BENCH_DATA)
+BENCH_DATA := $(if $(DATA),--data $(DATA),)
+
 bench: setup  ## speed and memory benchmarks (prints ratios, writes benchmarks/results.md)
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python -m benchmarks.run $(BENCH_DATA)
 
-bench-recipes: setup  ## original vs modern recipe on real faces (shared/data/holo20), writes benchmarks/recipes.md
-	$(BIN)/python benchmarks/recipes.py
+bench-recipes: setup  ## original vs modern recipe on real faces (DATA=folder), writes benchmarks/recipes.md
+	$(BIN)/python -m benchmarks.recipes $(BENCH_DATA)
 
-bench-open-set: setup  ## enrolment and "unknown" on real faces (the shared protocol), writes benchmarks/open_set.md
-	$(BIN)/python benchmarks/open_set.py
+bench-open-set: setup  ## enrolment and "unknown" on real faces (DATA=folder), writes benchmarks/open_set.md
+	$(BIN)/python -m benchmarks.open_set $(BENCH_DATA)
 
 clean:  ## remove generated data and outputs (keeps .venv)
 	rm -rf data outputs/notebooks outputs/*/ .pytest_cache

@@ -1,12 +1,11 @@
 """Animesion Workbook: anime character recognition and tagging with PyTorch.
 
-Importing the package inside IPython makes its own errors (bad parameters, missing files) show as one
-sentence instead of a stack trace.
+The package's own errors (bad parameters, missing files) are :class:`AnimesionError`: one sentence on the
+command line, and one line in a notebook (see ``errors.py``).
 """
 
-from .errors import AnimesionError, install_notebook_handler
+from .errors import AnimesionError
 
 __version__ = "0.1.0"
-install_notebook_handler()
 
 __all__ = ["AnimesionError", "__version__"]

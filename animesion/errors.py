@@ -12,6 +12,15 @@ from __future__ import annotations
 class AnimesionError(Exception):
     """Base class for errors caused by input the user can fix (parameters, files, missing weights)."""
 
+    def _render_traceback_(self) -> list[str]:
+        """IPython's protocol for an exception that draws its own traceback: one line, ``Name: sentence``.
+
+        ``InteractiveShell.showtraceback`` calls it for any exception that has it, so a notebook (and
+        papermill, which stops on the cell's error output) shows the sentence with nothing installed or
+        patched: importing the package leaves IPython as it is.
+        """
+        return [f"{type(self).__name__}: {self}"]
+
 
 class ConfigError(AnimesionError, ValueError):
     """A parameter is unknown, of the wrong type, or not one of the allowed choices."""
@@ -27,23 +36,3 @@ class ImageLoadError(AnimesionError):
 
 class CheckpointError(AnimesionError):
     """A checkpoint is missing, unreadable, or does not fit the model."""
-
-
-def _notebook_handler(shell, etype, value, tb, tb_offset=None):  # IPython's custom-exception signature
-    """Show an AnimesionError as one line: the kernel still reports an error, so papermill stops."""
-    stb = [f"{etype.__name__}: {value}"]
-    shell._showtraceback(etype, value, stb)  # ipykernel sends this as the cell's error output
-    return stb
-
-
-def install_notebook_handler() -> bool:
-    """Make IPython print AnimesionErrors as one sentence. Returns False outside IPython."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
-    if shell is None:
-        return False
-    shell.set_custom_exc((AnimesionError,), _notebook_handler)
-    return True

@@ -1,6 +1,6 @@
 """Speed settings that never change results: worker counts, memory layout, fused attention, compile, AMP.
 
-Each helper is a plain function so the trainer, the evaluators and ``benchmarks/run.py`` share one
+Each helper is a plain function so the trainer, the evaluators and ``python -m benchmarks.run`` share one
 choice of settings. None of them trades accuracy for speed unless asked to: ``channels_last``
 and fused attention compute the same function in a faster order, ``torch.compile`` is opt-in, and
 mixed precision is only suggested on CUDA, where it is the norm.

@@ -52,6 +52,17 @@ def notebook_config(name: str) -> type[Strict]:
     return getattr(importlib.import_module(module), cls)
 
 
+# How papermill's kernel runs (traitlets config for jupyter_client and nbclient):
+# - over local IPC sockets rather than TCP: nothing listens on a port, and ipykernel has no reason to warn
+#   that TCP is unencrypted;
+# - with the kernel's own log at CRITICAL: jupyter_client interrupts every kernel it shuts down, and a
+#   kernel that is still flushing a message then logs "ERROR | KeyboardInterrupt caught in kernel" after a
+#   successful run. Errors in cells are not kernel log lines: they are in the executed notebook, and
+#   papermill raises them.
+KERNEL_CONFIG = {"KernelManager": {"transport": "ipc"},
+                 "NotebookClient": {"extra_arguments": ["--IPKernelApp.log_level=CRITICAL"]}}
+
+
 def notebook_path(name: str) -> Path:
     """``notebooks/<name>.ipynb`` of the project."""
     return project_root() / "notebooks" / f"{name}.ipynb"
@@ -65,6 +76,7 @@ def run_notebook(name: str, parameters: dict[str, Any] | None = None, parameters
     notebook's config first, so a typo stops here with one sentence instead of being ignored.
     """
     import papermill
+    from traitlets.config import Config
 
     values = dict(load_yaml(parameters_file)) if parameters_file else {}
     values.update(parameters or {})
@@ -73,7 +85,7 @@ def run_notebook(name: str, parameters: dict[str, Any] | None = None, parameters
     out.parent.mkdir(parents=True, exist_ok=True)
     papermill.execute_notebook(
         str(notebook_path(name)), str(out), parameters=values, cwd=str(project_root() / "notebooks"),
-        kernel_name="python3", progress_bar=progress,
+        kernel_name="python3", progress_bar=progress, config=Config(KERNEL_CONFIG),
     )
     return out
 

@@ -51,12 +51,14 @@ def work_dir() -> Path:
     return path
 
 
+DATA_HELP = ("folder of real pictures, one subfolder per character (any such tree: your own crops, or a "
+             "dataset's train folders); default $ANIMESION_BENCH_DATA")
+
+
 def default_data_dir() -> Path | None:
-    """Real face crops, one subfolder per character: ``$ANIMESION_BENCH_DATA`` or ``shared/data/holo20``."""
-    candidates = [os.environ.get("ANIMESION_BENCH_DATA", "")]
-    root = resolve_path(".")
-    candidates += [str(base / "shared" / "data" / "holo20") for base in (root, root.parent, root.parent.parent)]
-    return next((Path(c) for c in candidates if c and Path(c).is_dir()), None)
+    """Real pictures, one subfolder per character, named by ``$ANIMESION_BENCH_DATA`` (None when unset)."""
+    named = os.environ.get("ANIMESION_BENCH_DATA", "")
+    return Path(named) if named else None
 
 
 def folder_per_class(root: Path, source: str) -> JpegSet:

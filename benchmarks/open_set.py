@@ -1,7 +1,7 @@
 """``make bench-open-set``: characters a model was never trained on, the shared protocol on real faces.
 
-    python benchmarks/open_set.py                    # shared/data/holo20 → benchmarks/open_set.md
-    python benchmarks/open_set.py --data my_faces/   # any folder tree of 20 or more characters
+    python -m benchmarks.open_set                    # $ANIMESION_BENCH_DATA → benchmarks/open_set.md
+    python -m benchmarks.open_set --data my_faces/   # any folder tree of 20 or more characters
 
 1. The characters (subfolders) are sorted by name. The first 12 are made into a dataset by
    ``02_make_dataset`` (``resize_short_side 96``), and resnet18 trains on it at 64 px for 10 epochs with
@@ -20,8 +20,6 @@ import sys
 import time
 from pathlib import Path
 
-if __package__ in (None, ""):  # run as a script: make the project root importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import pandas as pd
 import yaml
@@ -34,7 +32,7 @@ from animesion.inference.run import run_inference
 from animesion.make_dataset import make_dataset
 from animesion.prediction.open_set import UNKNOWN
 from animesion.training import train
-from benchmarks.jpegs import default_data_dir, work_dir
+from benchmarks.jpegs import DATA_HELP, default_data_dir, work_dir
 from benchmarks.report import Section, Table, Target, load_average, markdown_table, write_report
 
 RESULTS = Path(__file__).resolve().parent / "open_set.md"
@@ -62,7 +60,7 @@ def link_tree(target: Path, folders: dict[str, list[Path]]) -> Path:
 def main(argv: list[str] | None = None) -> Path:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", help="folder of 20+ characters, one subfolder each (default: shared/data/holo20)")
+    parser.add_argument("--data", help=f"{DATA_HELP}; 20 characters or more")
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                         help="a training parameter other than 03's default, its value read as YAML (e.g. -p "
@@ -71,7 +69,7 @@ def main(argv: list[str] | None = None) -> Path:
     args = parser.parse_args(argv)
     source = Path(args.data) if args.data else default_data_dir()
     if source is None or not source.is_dir():
-        parser.error("no real pictures: give --data or put shared/data/holo20 next to the project")
+        parser.error("no real pictures: give --data FOLDER (one subfolder of pictures per character)")
     characters = sorted(p for p in source.iterdir() if p.is_dir())
     if len(characters) < 20:
         parser.error(f"the protocol needs 20 characters; {source} has {len(characters)}")
@@ -119,7 +117,7 @@ def main(argv: list[str] | None = None) -> Path:
     ])
     print(markdown_table(report))
     output = Path(args.output) if args.output else RESULTS
-    return write_report(output, [section], "benchmarks/open_set.py", argv, start, load_at_start)
+    return write_report(output, [section], "benchmarks.open_set", argv, start, load_at_start)
 
 
 if __name__ == "__main__":

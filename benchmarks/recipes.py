@@ -1,8 +1,8 @@
 """``make bench-recipes``: the original and the modern training recipe, trained from scratch on real faces.
 
-    python benchmarks/recipes.py                       # shared/data/holo20 → benchmarks/recipes.md
-    python benchmarks/recipes.py --data my_faces/ --epochs 15 --models resnet18 --no-ablation
-    python benchmarks/recipes.py --quick               # a smoke run: 2 epochs, shallow only
+    python -m benchmarks.recipes                       # $ANIMESION_BENCH_DATA → benchmarks/recipes.md
+    python -m benchmarks.recipes --data my_faces/ --epochs 15 --models resnet18 --no-ablation
+    python -m benchmarks.recipes --quick               # a smoke run: 2 epochs, shallow only
 
 The folder tree (one subfolder per character) is made into a dataset by ``02_make_dataset`` with its
 defaults, then every model trains with both recipe files (``parameters/train_recipe_*.yaml``) at the same
@@ -19,8 +19,6 @@ import sys
 import time
 from pathlib import Path
 
-if __package__ in (None, ""):  # run as a script: make the project root importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 from animesion.config.make_dataset import MakeDatasetConfig
@@ -29,7 +27,7 @@ from animesion.make_dataset import make_dataset
 from animesion.paths import project_root
 from animesion.strict import load_yaml
 from animesion.training import train
-from benchmarks.jpegs import default_data_dir, work_dir
+from benchmarks.jpegs import DATA_HELP, default_data_dir, work_dir
 from benchmarks.report import Section, Table, Target, load_average, markdown_table, write_report
 
 RECIPES = {name: project_root() / "parameters" / f"train_recipe_{name}.yaml" for name in ("original", "modern")}
@@ -72,7 +70,7 @@ def run(recipe: dict, model: str, data: Path, args: argparse.Namespace, tag: str
 def main(argv: list[str] | None = None) -> Path:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", help="folder of pictures, one subfolder per character (default: shared/data/holo20)")
+    parser.add_argument("--data", help=DATA_HELP)
     parser.add_argument("--models", default="shallow,resnet18,S_16")
     parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--image-size", type=int, default=64)
@@ -85,8 +83,7 @@ def main(argv: list[str] | None = None) -> Path:
         args.models, args.epochs, args.no_ablation = "shallow", 2, True
     source = Path(args.data) if args.data else default_data_dir()
     if source is None or not source.is_dir():
-        parser.error("no real pictures: give --data (one subfolder of pictures per character) or put "
-                     "shared/data/holo20 next to the project")
+        parser.error("no real pictures: give --data FOLDER (one subfolder of pictures per character)")
     data = dataset(source, source.name)
     start, load_at_start = time.perf_counter(), load_average()
     original, modern = (load_yaml(path) for path in RECIPES.values())
@@ -133,7 +130,7 @@ def main(argv: list[str] | None = None) -> Path:
         f"{100 / max(1, sum(1 for _ in (data / 'labels' / 'test.csv').open())):.1f} points.",
     ]
     output = Path(args.output) if args.output else RESULTS if not args.quick else work_dir() / "recipes.md"
-    return write_report(output, [section], "benchmarks/recipes.py", argv, start, load_at_start)
+    return write_report(output, [section], "benchmarks.recipes", argv, start, load_at_start)
 
 
 if __name__ == "__main__":

@@ -108,10 +108,10 @@ def render(sections: list[Section], device: torch.device, preamble: list[str], l
     return "\n".join(parts).rstrip() + "\n"
 
 
-def write_report(output: Path, sections: list[Section], script: str, argv: list[str] | None, started: float,
+def write_report(output: Path, sections: list[Section], module: str, argv: list[str] | None, started: float,
                  load_at_start: float | None) -> Path:
     """Write a benchmark's Markdown report, saying which command wrote it and how long it took; print where."""
-    command = f"python {script} " + " ".join(argv if argv is not None else sys.argv[1:])
+    command = f"python -m {module} " + " ".join(argv if argv is not None else sys.argv[1:])
     preamble = [f"Written by `{command.strip()}` in {(time.perf_counter() - started) / 60:.0f} minutes."]
     output.write_text(render(sections, torch.device("cpu"), preamble, load_at_start))
     print(f"Wrote {output}")

@@ -1,8 +1,8 @@
 """``make bench``: speed and memory of the workbook against a naive reference pipeline, on this machine.
 
-    python benchmarks/run.py                 # everything, a few minutes on 2 cores → benchmarks/results.md
-    python benchmarks/run.py --quick         # a smoke run of about a minute → outputs/bench/results.md
-    python benchmarks/run.py --only train,infer --rounds 5
+    python -m benchmarks.run                 # everything, a few minutes on 2 cores → benchmarks/results.md
+    python -m benchmarks.run --quick         # a smoke run of about a minute → outputs/bench/results.md
+    python -m benchmarks.run --only train,infer --rounds 5
 
 Every comparison is measured side by side in interleaved rounds and printed as a ratio; the summary
 table says which of the issue's targets were met on this machine.
@@ -16,13 +16,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-if __package__ in (None, ""):  # run as a script (`python benchmarks/run.py`): make the project root importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch
 
 from benchmarks import data_bench, epoch_bench, eval_bench, infer_bench, train_bench
-from benchmarks.jpegs import load_jpegs, work_dir
+from benchmarks.jpegs import DATA_HELP, load_jpegs, work_dir
 from benchmarks.report import Section, load_average, markdown_table, render, targets_table
 
 SECTIONS = ("train", "data", "epoch", "infer", "eval")
@@ -58,8 +56,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="fewer models, images and rounds (about a minute)")
     parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated sections of {SECTIONS}")
     parser.add_argument("--rounds", type=int, help="interleaved timing rounds per comparison (best one is kept)")
-    parser.add_argument("--data", help="folder of JPEGs, one subfolder per character (default: shared/data/holo20 "
-                                       "when present, else a generated synthetic set at 256 px)")
+    parser.add_argument("--data", help=f"{DATA_HELP}, else a generated synthetic set at 256 px")
     parser.add_argument("--checkpoint", default="", help="classify with this trained checkpoint in the inference "
                                                          "section instead of freshly initialised models")
     parser.add_argument("--compile", action="store_true", help="also torch.compile the fast training models")
@@ -101,7 +98,7 @@ def main(argv: list[str] | None = None) -> Path:
     minutes = (time.perf_counter() - start) / 60
     full = not args.quick and only == list(SECTIONS)
     output = Path(args.output) if args.output else RESULTS if full else work_dir() / "results.md"
-    command = "python benchmarks/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    command = "python -m benchmarks.run " + " ".join(argv if argv is not None else sys.argv[1:])
     preamble = [f"Written by `{command.strip()}` in {minutes:.1f} minutes. Each comparison was timed in "
                 f"interleaved rounds ({rounds}; {long_rounds} for whole epochs and folder passes); each figure is "
                 "the best round, and ratios compare best rounds."]

@@ -140,3 +140,19 @@ def test_split_sizes_keep_one_image_per_split():
     assert split_sizes(3, 0.1, 0.1) == (1, 1, 1)
     assert split_sizes(2, 0.15, 0.15) == (2, 0, 0)
     assert split_sizes(5, 0.0, 0.2) == (4, 0, 1)
+
+
+def test_character_folders_that_are_symbolic_links_are_followed_and_a_loop_is_skipped(tree, tmp_path):
+    """A tree of links to character folders makes the same dataset; a link back up is said once, skipped."""
+    direct = make_dataset(_config(tree, tmp_path / "direct"), progress=False)
+    linked = tmp_path / "linked"
+    linked.mkdir()
+    for name in (*CLASSES, "kaji"):
+        (linked / name).symlink_to(tree / name, target_is_directory=True)
+    (tree / "rei" / "again").symlink_to(linked, target_is_directory=True)  # linked/rei/again is linked: a loop
+    with pytest.warns(UserWarning, match="point back at a folder above them") as caught:
+        made = make_dataset(_config(linked, tmp_path / "out"), progress=False)
+    assert len([w for w in caught if "point back" in str(w.message)]) == 1
+    assert made.class_names == direct.class_names == sorted(CLASSES)
+    assert sorted(r.path for recs in made.splits.values() for r in recs) == \
+        sorted(r.path for recs in direct.splits.values() for r in recs)

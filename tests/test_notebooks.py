@@ -4,6 +4,7 @@ notebooks run headless under papermill with tiny parameters."""
 from __future__ import annotations
 
 import ast
+import importlib
 import json
 from pathlib import Path
 
@@ -62,7 +63,7 @@ def test_parameter_files_are_valid_command_lines(path):
 
 
 @pytest.mark.notebook
-def test_train_evaluate_infer_headless(tiny_dataset, tmp_path):
+def test_train_evaluate_infer_headless(tiny_dataset, tmp_path, capfd):
     results = tmp_path / "outputs"
     run_notebook("03_train", {"dataset_path": str(tiny_dataset), "results_dir": str(results), "image_size": 32,
                               "no_epochs": 4, "batch_size": 16, "run_name": "nb", "no_cpu_workers": 0},
@@ -88,6 +89,9 @@ def test_train_evaluate_infer_headless(tiny_dataset, tmp_path):
                  output=tmp_path / "05.ipynb", progress=False)
     failures = (results / "inference" / "failures.csv").read_text()
     assert "notes.txt" in failures
+    # The kernels of three successful runs said nothing: no TCP warning, no KeyboardInterrupt at shutdown.
+    printed = capfd.readouterr()
+    assert not [line for line in (printed.out + printed.err).splitlines() if "WARNING" in line or "ERROR" in line]
 
 
 def test_bad_parameter_stops_with_one_sentence(tmp_path):
@@ -109,6 +113,20 @@ def test_error_in_notebook_is_one_sentence(tmp_path):
                                   "results_dir": str(tmp_path)}, output=tmp_path / "x.ipynb", progress=False)
     assert info.value.ename == "DataError"
     assert len(info.value.traceback) == 1 and "does not exist" in info.value.traceback[0]
+
+
+def test_importing_the_package_leaves_ipython_alone():
+    """No handler is installed on import: the one-line notebook error is the exception's own protocol."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    import animesion
+    from animesion.errors import DataError
+
+    shell = InteractiveShell.instance()
+    importlib.reload(animesion)
+    assert shell.custom_exceptions == ()
+    assert DataError("no such folder; give another.")._render_traceback_() == [
+        "DataError: no such folder; give another."]
 
 
 def test_workbook_cli_prints_one_sentence(capsys):

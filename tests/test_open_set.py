@@ -150,7 +150,7 @@ def test_enrolled_characters_are_named_and_unseen_ones_called_unknown(protocol):
     assert {"best_match", "score"} <= set(table.columns) and len(table) == 48
     trained, enrolled = (table[table["truth"].isin(ids)] for ids in ((0, 1), (6, 7)))
     # Synthetic characters come in look-alike pairs, so how many unseen ones are called unknown here says
-    # little; the real-data protocol (benchmarks/open_set.py) measures it. Here: naming works, both ways.
+    # little; the real-data protocol (python -m benchmarks.open_set) measures it. Here: naming works, both ways.
     named = (enrolled["best_match"] == [cast[i] for i in enrolled["truth"]]).mean()
     assert named >= 0.5, f"enrolled named right {named:.0%}"
     assert (trained["best_match"] == [cast[i] for i in trained["truth"]]).mean() >= 0.75

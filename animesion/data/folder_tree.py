@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,9 +63,27 @@ def _sidecar_tags(image: Path) -> tuple[str, ...]:
 
 
 def _visible_files(root: Path) -> list[Path]:
-    """Every file under ``root`` in a stable order, leaving out hidden files and folders (``.DS_Store``, ...)."""
-    return sorted(p for p in root.rglob("*") if p.is_file() and not any(part.startswith(".")
-                                                                         for part in p.relative_to(root).parts))
+    """Every file under ``root`` in a stable order, leaving out hidden files and folders (``.DS_Store``, ...).
+
+    Symbolically linked folders are followed (a tree of links to character folders is common). A link
+    back to a folder already being walked would loop forever, so such a folder is skipped, with one
+    warning that names the first of them.
+    """
+    files, loops = [], []
+    for folder, subfolders, names in os.walk(root, followlinks=True):
+        here = Path(folder)
+        # the folder and its ancestors up to root, as real paths: a folder that is its own ancestor loops
+        chain = [os.path.realpath(p) for p in [here, *here.parents][: len(here.parts) - len(root.parts) + 1]]
+        if chain[0] in chain[1:]:
+            loops.append(folder)
+            subfolders.clear()
+            continue
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
+        files += [Path(folder) / n for n in names if not n.startswith(".")]
+    if loops:
+        warnings.warn(f"{len(loops)} linked folder(s) under {root} point back at a folder above them "
+                      f"(first: {loops[0]}); they were skipped.", stacklevel=2)
+    return sorted(p for p in files if p.is_file())
 
 
 def scan_folder_tree(root: Path, tags_csv: Path | None = None) -> FolderScan:

@@ -142,7 +142,7 @@ def threshold_of(best: Tensor, right: Tensor) -> float:
 
     Halfway between the median best score of the pictures named right and that of the ones named wrong;
     medians, because a few dozen wrong answers make the tails noisy. On the 12-character holo20 protocol
-    (``benchmarks/open_set.py``) this calls most never-seen characters unknown, where keeping 95% of all val
+    (``python -m benchmarks.open_set``) this calls most never-seen characters unknown, where keeping 95% of all val
     pictures called almost none: the wrong answers sit low, and a threshold under them keeps them. With fewer
     than ``MIN_WRONG`` wrong answers, it keeps ``COVERAGE`` of the right ones.
     """

@@ -19,8 +19,6 @@ import sys
 import time
 from pathlib import Path
 
-
-
 from animesion.config.make_dataset import MakeDatasetConfig
 from animesion.config.train import RECIPE, TrainConfig
 from animesion.make_dataset import make_dataset

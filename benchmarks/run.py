@@ -16,7 +16,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-
 import torch
 
 from benchmarks import data_bench, epoch_bench, eval_bench, infer_bench, train_bench

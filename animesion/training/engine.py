@@ -122,7 +122,7 @@ def train_one_epoch(stepper: Stepper, loader: DataLoader, *, epoch: int, step: i
         if bar is not None:
             bar.update()
         if index % log_freq == 0 and accelerator.is_main_process:
-            _log_step(s, epoch, index, steps, loss, bar, prepared, output, batch)
+            _log_step(s, (epoch, index, steps), loss, bar, prepared, output, batch)
         ready = time.perf_counter()
     loss_sum, correct, seen = accelerator.reduce(totals, reduction="sum").tolist()
     seconds = time.perf_counter() - start
@@ -148,13 +148,14 @@ def _optimise(s: Stepper, prepared: Step) -> tuple[dict[str, Tensor], Tensor]:
     return output, terms["loss"].detach()
 
 
-def _log_step(s: Stepper, epoch: int, index: int, steps: int, loss: Tensor, bar: tqdm | None, prepared: Step,
+def _log_step(s: Stepper, where: tuple[int, int, int], loss: Tensor, bar: tqdm | None, prepared: Step,
               output: dict[str, Tensor], batch: dict[str, Any]) -> None:
-    """The loss and learning rate on the bar and in the log; with masked tags, a few decoded predictions."""
+    """The loss and learning rate on the bar and in the log (``where``: epoch, step, steps); with masked tags,
+    a few decoded predictions."""
     lr = s.scheduler.get_last_lr()[0]
     if bar is not None:
         bar.set_postfix(loss=f"{loss.item():.3f}", lr=f"{lr:.2e}")
-    log.info("epoch %d step %d/%d loss %.4f lr %.3e", epoch, index, steps, loss.item(), lr)
+    log.info("epoch %d step %d/%d loss %.4f lr %.3e", *where, loss.item(), lr)
     if prepared.masked is not None:
         for line in s.tags.samples(output["token_logits"].detach(), prepared.masked, batch["tokens"]):
             log.info("tags: %s", line)

@@ -11,6 +11,7 @@ closed once rendered, so the inline backend does not show them a second time.
 
 from __future__ import annotations
 
+import html
 import io
 
 import ipywidgets as widgets
@@ -21,7 +22,7 @@ from .attention.draw import plot_attention_view
 from .attention.maps import head_maps, layer_maps, rollout_map
 from .attention.report import AttentionReport
 from .data.dataset import DatasetSplits
-from .data.images import load_rgb_bytes
+from .data.images import TAIL, load_rgb_bytes, truncation_note
 from .errors import AnimesionError, ImageLoadError
 from .evaluation.report import EvaluationReport, mistake, mistake_positions
 from .exploration import class_gallery
@@ -33,8 +34,14 @@ from .prediction.recognise import recognise
 
 
 def _view(hidden: bool = False) -> widgets.Image:
-    """An empty view; ``hidden`` until it has a picture, since an empty Image shows a broken-image icon."""
-    return widgets.Image(format="png", layout=widgets.Layout(max_width="100%", display="none" if hidden else None))
+    """An empty view; ``hidden`` until it has a picture, since an empty Image shows a broken-image icon.
+
+    The view keeps the PNG's own size (shrunk to the notebook's width when wider) and aspect ratio: in a
+    VBox, a child is otherwise stretched to the box's width, which blurs and distorts the picture.
+    """
+    layout = widgets.Layout(max_width="100%", width="auto", height="auto", align_self="flex-start",
+                            object_fit="contain", display="none" if hidden else None)
+    return widgets.Image(format="png", layout=layout)
 
 
 def _show(view: widgets.Image, fig: Figure) -> None:
@@ -83,45 +90,57 @@ def misclassification_browser(report: EvaluationReport) -> widgets.Widget:
 
 
 class UploadClassifier:
-    """Upload a picture, see its answer and top-``top_k`` characters with confidences (05_inference); with a
-    calibrated checkpoint, enrol a new character from a few uploaded pictures first, and it is recognised
+    """Upload a picture, see its answer with a confidence and its top-``top_k`` characters (05_inference); with
+    a calibrated checkpoint, enrol a new character from a few uploaded pictures first, and it is recognised
     from then on. The answers come from :func:`recognise`, as 05's tables and the command line do; this
     class holds the layout, the events and the characters enrolled in this session (``gallery``).
 
     The view stays hidden until a picture is classified, and is cleared when an upload is not an image,
-    so an error never sits above the previous picture's prediction.
+    so an error never sits above the previous picture's prediction. Each upload is taken and then cleared
+    from the button, so the same picture can be uploaded again. Messages wrap instead of being cut off.
     """
 
     def __init__(self, predictor: Predictor, top_k: int = 5, gallery: Prototypes | None = None) -> None:
         self.predictor, self.top_k, self.gallery = predictor, top_k, gallery
-        self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="image")
-        self.status = widgets.Label(f"Upload a picture to classify it with {predictor.spec.model_name}.")
+        self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="Picture to name",
+                                         layout=widgets.Layout(width="auto"))
+        self.status = _message(_introduction(predictor))
         self.view = _view(hidden=True)
         self.upload.observe(self.on_upload, names="value")
-        rows = [widgets.HBox([self.upload, self.status]), self.view]
+        rows = [self.upload, self.status, self.view]
         if predictor.open_set is not None:
-            self.name = widgets.Text(placeholder="new character", description="enrol")
-            self.pictures = widgets.FileUpload(accept="image/*", multiple=True, description="pictures")
-            self.button = widgets.Button(description="enrol")
-            self.note = widgets.Label("Enrol a character the model was not trained on from 2 or more pictures.")
+            self.name = widgets.Text(placeholder="name of the new character", description="New character")
+            self.pictures = widgets.FileUpload(accept="image/*", multiple=True, description="Its pictures",
+                                               layout=widgets.Layout(width="auto"))
+            self.button = widgets.Button(description="Enrol", button_style="primary")
+            self.note = _message("To add a character the model was not trained on: type its name, choose 2 or more "
+                                 "pictures of it, then Enrol. It is named from then on, for this session.")
             self.button.on_click(self.on_enrol)
-            rows.insert(0, widgets.VBox([widgets.HBox([self.name, self.pictures, self.button]), self.note]))
+            rows = [widgets.HBox([self.name, self.pictures, self.button]), self.note, *rows]
         self.widget = widgets.VBox(rows)
 
     def on_upload(self, change: dict) -> None:
-        """Classify the uploaded picture and show it with its answer."""
+        """Classify the uploaded picture, then clear the button (which calls this again with nothing)."""
+        if not change["new"]:
+            return
         for item in change["new"]:
-            try:
-                image = load_rgb_bytes(item["name"], bytes(item["content"]), self.predictor.decode_size)
-            except ImageLoadError as err:
-                self.status.value = str(err)
-                self.view.value, self.view.layout.display = b"", "none"
-                continue
-            answers = recognise(self.predictor, [image], self.gallery, k=self.top_k)
-            self.status.value = f"{item['name']}: {answers.describe(0)}"
-            _show(self.view, prediction_gallery([image], answers.names, answers.probabilities.tolist(), [item["name"]],
-                                                ncols=1))
-            self.view.layout.display = None
+            self.classify(item["name"], bytes(item["content"]))
+        self.upload.value = ()
+
+    def classify(self, name: str, content: bytes) -> None:
+        """Show the picture ``content`` (uploaded as ``name``) with its answer, or say why it cannot be read."""
+        try:
+            image = load_rgb_bytes(name, content, self.predictor.decode_size)
+        except ImageLoadError as err:
+            self.status.value = _html(str(err))
+            self.view.value, self.view.layout.display = b"", "none"
+            return
+        answers = recognise(self.predictor, [image], self.gallery, k=self.top_k)
+        note = truncation_note(name, content[-TAIL:])
+        self.status.value = _html(f"{name}: {answers.describe(0)}" + (f". Note: {note}." if note else ""))
+        _show(self.view, prediction_gallery([image], answers.names, answers.probabilities.tolist(),
+                                            [f"{name}\n{answers.describe(0)}"], ncols=1))
+        self.view.layout.display = None
 
     def on_enrol(self, _button: object = None) -> None:
         """Enrol the uploaded pictures under the typed name; unreadable ones are reported by name."""
@@ -131,14 +150,36 @@ class UploadClassifier:
                 images.append(load_rgb_bytes(item["name"], bytes(item["content"]), self.predictor.decode_size))
             except ImageLoadError as err:
                 problems.append(str(err))
+        name = self.name.value.strip() or "new character"
         try:
-            character = enrol_pictures(self.predictor, self.name.value.strip() or "new character", images)
+            character = enrol_pictures(self.predictor, name, images)
         except AnimesionError as err:
-            self.note.value = " ".join([*problems, str(err)])
+            self.note.value = _html(" ".join([*problems, str(err)]))
             return
+        if name in self.predictor.class_names:
+            problems.append(f"'{name}' is also a character the model was trained on: both now answer to that name "
+                            "(choose another name to tell them apart).")
         self.gallery = with_character(self.gallery, character)
-        self.note.value = " ".join([*problems, f"Enrolled {character.names[0]} from {len(images)} pictures; "
-                                               f"the gallery has {len(self.gallery)} character(s)."])
+        self.pictures.value = ()
+        self.note.value = _html(" ".join([f"Enrolled {name} from {len(images)} pictures; the gallery has "
+                                          f"{len(self.gallery)} character(s).", *problems]))
+
+
+def _introduction(predictor: Predictor) -> str:
+    """What the classifier is and what to do with it, in words."""
+    names = predictor.class_names
+    listed = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return (f"The model ({predictor.spec.model_name}, {predictor.spec.image_size} px) knows {len(names)} characters: "
+            f"{listed}. Upload a picture of a character to have it named, with how sure the model is.")
+
+
+def _message(text: str) -> widgets.HTML:
+    """A line of text that wraps at the notebook's width instead of being cut off with "…"."""
+    return widgets.HTML(_html(text), layout=widgets.Layout(width="100%"))
+
+
+def _html(text: str) -> str:
+    return f'<div style="white-space: normal; line-height: 1.4">{html.escape(text)}</div>'
 
 
 def upload_classifier(predictor: Predictor, top_k: int = 5, gallery: Prototypes | None = None) -> widgets.Widget:

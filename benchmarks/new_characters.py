@@ -34,9 +34,10 @@ from torch import Tensor
 from animesion.data.images import is_image_file
 from animesion.models.checkpoint import load_checkpoint
 from animesion.models.factory import create_model
+from animesion.prediction.confidence import expected_calibration_error, reliability
 from animesion.prediction.open_set import UNKNOWN, prototypes_of
 from animesion.prediction.predictor import Predictor
-from animesion.prediction.recognise import recognise
+from animesion.prediction.recognise import Answers, recognise
 
 SHOTS = 5  # pictures enrolled per character
 QUERIES = 40  # pictures named per left-out character (the rest of its pictures are not used)
@@ -145,18 +146,29 @@ def open_set_figures(predictor: Predictor, trained: tuple[list[Image.Image], lis
     labels = torch.tensor([order.index(n) for n in shot_names])
     gallery = prototypes_of(predictor.open_set.project(embeddings), labels, order)
 
-    def answers(images: list[Image.Image], with_gallery: bool) -> list[str]:
-        return [a for i in range(0, len(images), 128)
-                for a in recognise(predictor, images[i:i + 128], gallery if with_gallery else None).answers]
+    def answers(images: list[Image.Image], with_gallery: bool, threshold: float | None = None) -> list[Answers]:
+        return [recognise(predictor, images[i:i + 128], gallery if with_gallery else None, threshold)
+                for i in range(0, len(images), 128)]
 
-    plain, with_gallery = answers(trained[0], False), answers(trained[0], True)
-    on_enrolled, on_unseen = answers(tests, True), answers(unseen, True)
+    def named(found: list[Answers]) -> list[str]:
+        return [a for part in found for a in part.answers]
+
+    plain, with_gallery = named(answers(trained[0], False)), named(answers(trained[0], True))
+    on_enrolled, on_unseen = named(answers(tests, True)), named(answers(unseen, True))
     known = with_gallery + on_enrolled
+    # The confidence of answers among the trained characters (no unknown), on test pictures training never saw
+    closed = answers(trained[0], False, threshold=0)
+    table = reliability(torch.cat([a.confidence for a in closed]),
+                        torch.tensor([a == t for a, t in zip(named(closed), trained[1])]))
+    used = table[table["answers"] >= 20]
     return {"trained named right, no gallery": _share(plain, trained[1]),
             "trained named right, with the gallery": _share(with_gallery, trained[1]),
             "enrolled named right": _share(on_enrolled, test_names),
             "never seen called unknown": _share(on_unseen, [UNKNOWN] * len(on_unseen)),
-            "trained and enrolled called unknown": _share(known, [UNKNOWN] * len(known))}
+            "trained and enrolled called unknown": _share(known, [UNKNOWN] * len(known)),
+            "confidence: calibration error (ECE)": expected_calibration_error(table),
+            "confidence: largest gap of a bin with 20+ answers": float(
+                (used["mean_confidence"] - used["share_right"]).abs().max()) if len(used) else float("nan")}
 
 
 def fold_measures(predictor: Predictor, untrained: Predictor, names: dict[int, str], roles: Roles,

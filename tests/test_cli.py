@@ -171,9 +171,12 @@ def test_inference_command_lists_each_picture_then_the_unreadable_files(tiny_run
     pictures = sorted(p.name for p in folder.glob("*.png"))
     assert [line.split(": ", 1)[0] for line in lines[:3]] == pictures
     first = pd.read_csv(tmp_path / "out" / "inference" / "predictions.csv").iloc[0]
-    # the calibrated run's answer (a character or 'unknown') and score, then the top-5 led by the best match
+    # the calibrated run's answer (a character or 'unknown', then its best match) and its confidence, then the
+    # top-5 led by the best match
     names = [first["best_match"]] + [first[f"top{k}"] for k in range(2, 6)]
-    assert lines[0] == (f"{pictures[0]}: {first['top1']} (score {first['score']:.2f}) | "
+    answer = f"{first['top1']} (confidence {first['confidence']:.2f})"
+    answer += f", best match {first['best_match']}" if first["top1"] == "unknown" else ""
+    assert lines[0] == (f"{pictures[0]}: {answer} | "
                         + ", ".join(f"{name} {first[f'top{k}_prob'] * 100:.1f}%" for k, name in enumerate(names, 1)))
     assert lines[3].startswith("unreadable: README.txt: not a readable image")
     assert lines[4].startswith("unreadable: broken.jpg: not a readable image")

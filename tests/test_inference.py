@@ -62,3 +62,29 @@ def test_run_inference_writes_everything_05_shows(tiny_run, tmp_path):
     for name in ("predictions.csv", "failures.csv", "gallery.png"):
         assert (run.out_dir / name).is_file()
     assert not list(run.out_dir.rglob("*.tmp"))  # every file was written atomically
+
+
+def test_truncated_pictures_are_answered_with_a_note_and_every_answer_has_a_confidence(tiny_run, tmp_path):
+    """A cut-off JPEG or PNG is answered from what was read, and says so; the shown table uses short paths."""
+    from PIL import Image
+
+    folder = make_sample_images(tmp_path / "pictures", count=2)
+    source = sorted(folder.glob("*.png"))[0]
+    (folder / "sub").mkdir()
+    Image.open(source).convert("RGB").save(folder / "sub" / "whole.jpg", quality=90)
+    data = (folder / "sub" / "whole.jpg").read_bytes()
+    (folder / "sub" / "cut.jpg").write_bytes(data[: len(data) * 2 // 3])
+    png = source.read_bytes()
+    (folder / "cut.png").write_bytes(png[: len(png) - 20])  # the IEND chunk is gone, the pixels are there
+    run = run_inference(InferenceConfig(checkpoint_path=str(tiny_run.best_checkpoint), test_path=str(folder),
+                                        results_dir=str(tmp_path / "out")), progress=False)
+    table = run.result.table.set_index("file")
+    notes = {Path(f).name: n for f, n in table["notes"].items()}
+    assert "truncated" in notes["cut.jpg"] and "truncated" in notes["cut.png"]
+    assert notes["whole.jpg"] == "" and all(notes[p.name] == "" for p in folder.glob("0*.png"))
+    assert table["confidence"].between(0, 1).all()
+    shown = run.shown_table()
+    assert set(shown["file"]) == {"sub/cut.jpg", "sub/whole.jpg", "cut.png", *(p.name for p in folder.glob("0*.png"))}
+    assert "\n" not in run.describe() or run.notes  # no empty line without notes
+    csv = (tmp_path / "out" / "inference" / "predictions.csv").read_text()
+    assert str(folder) in csv and "confidence" in csv.splitlines()[0]

@@ -46,7 +46,8 @@ def test_recognition_vision_reads_a_multimodal_checkpoint_from_the_image(vilt, i
     config = InferenceConfig(checkpoint_path=vilt, test_path=str(images), top_k=2, results_dir=str(tmp_path),
                              save_results=False)
     run = run_inference(config, progress=False)
-    assert list(run.result.table.columns) == ["file", "top1", "top1_prob", "top2", "top2_prob", "best_match", "score"]
+    assert list(run.result.table.columns) == ["file", "top1", "top1_prob", "top2", "top2_prob", "confidence",
+                                             "best_match", "score", "notes"]
     assert run.out_dir is None
 
 

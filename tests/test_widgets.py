@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import html
 import io
 import tempfile
 from datetime import UTC, datetime
@@ -102,39 +104,74 @@ def uploaded(name: str, content: bytes) -> tuple[dict, ...]:
              "content": memoryview(content)},)
 
 
-def test_upload_classifier_lists_the_top5(tiny_run, tiny_dataset):
+def test_upload_classifier_answers_like_the_tables_and_takes_the_same_picture_twice(tiny_run, tiny_dataset):
     ckpt = Predictor.from_checkpoint(load_checkpoint(tiny_run.best_checkpoint))
     picture = next((tiny_dataset / "faces").rglob("*.*"))
     with pytest.raises(ImageLoadError, match=r"^notes\.png: not a readable image") as refused:
         load_rgb_bytes("notes.png", b"not an image")
     assert tempfile.gettempdir() not in str(refused.value)  # the upload's own name, not our temporary copy
 
-    browser = browsers.upload_classifier(ckpt)
-    enrolment, (upload, status), view = browser.children[0], browser.children[1].children, browser.children[2]
-    assert view.layout.display == "none" and view.value == b""  # no broken-image icon before an upload
-    upload.value = uploaded("mine.png", png_bytes(picture))
-    assert status.value.startswith("mine.png: ") and bytes(view.value[:8]) == PNG and view.layout.display != "none"
+    ui = browsers.UploadClassifier(ckpt)
+    assert ui.view.layout.display == "none" and ui.view.value == b""  # no broken-image icon before an upload
+    assert f"knows {len(ckpt.class_names)} characters" in ui.status.value and ckpt.spec.model_name in ui.status.value
+    assert ui.view.layout.align_self == "flex-start"  # drawn at its own size, not stretched to the box
+    descriptions = [w.description for w in (ui.upload, ui.name, ui.pictures, ui.button)]
+    assert len(set(d.lower() for d in descriptions)) == 4, descriptions  # no label twice
+    ui.upload.value = uploaded("mine.png", png_bytes(picture))
+    assert "mine.png: " in ui.status.value and bytes(ui.view.value[:8]) == PNG and ui.view.layout.display != "none"
     # the answer the tables give for the same picture: the widget calls the same recognise()
     expected = recognise(ckpt, [load_rgb_bytes("mine.png", png_bytes(picture))])
-    assert status.value == f"mine.png: {expected.describe(0)}" and "(score " in status.value
-    upload.value = uploaded("mine.txt", b"not an image")
-    assert status.value.startswith("mine.txt: not a readable image") and tempfile.gettempdir() not in status.value
-    assert view.value == b"" and view.layout.display == "none"  # the previous prediction is gone
-    upload.value = uploaded("again.png", png_bytes(picture))
-    assert status.value.startswith("again.png: ") and bytes(view.value[:8]) == PNG and view.layout.display != "none"
+    assert f"mine.png: {expected.describe(0)}" in ui.status.value and "(confidence " in ui.status.value
+    assert ui.upload.value == ()  # taken and cleared, so the same picture can come again
+    ui.upload.value = uploaded("mine.txt", b"not an image")
+    assert "mine.txt: not a readable image" in ui.status.value and tempfile.gettempdir() not in ui.status.value
+    assert ui.view.value == b"" and ui.view.layout.display == "none"  # the previous prediction is gone
+    ui.upload.value = uploaded("mine.png", png_bytes(picture))  # the same picture again: answered again
+    assert f"mine.png: {expected.describe(0)}" in ui.status.value and ui.view.layout.display != "none"
 
     # Enrol the picture's own character under a new name from three pictures and a broken one: it is named.
-    (name, pictures, button), note = enrolment.children[0].children, enrolment.children[1]
     three = sorted(picture.parent.iterdir())[:3]
-    name.value = "newcomer"
-    pictures.value = tuple(uploaded(p.name, png_bytes(p))[0] for p in three) + uploaded("broken.png", b"x")
-    button.click()
-    assert "Enrolled newcomer from 3 pictures" in note.value and "broken.png: not a readable image" in note.value
-    upload.value = uploaded("same.png", png_bytes(three[0]))
-    assert status.value.startswith("same.png: newcomer (score ")
-    pictures.value = uploaded(three[0].name, png_bytes(three[0]))
-    button.click()
-    assert "enrolling needs 2 or more" in note.value
+    ui.name.value = "newcomer"
+    ui.pictures.value = tuple(uploaded(p.name, png_bytes(p))[0] for p in three) + uploaded("broken.png", b"x")
+    ui.button.click()
+    assert "Enrolled newcomer from 3 pictures" in ui.note.value and "broken.png: not a readable image" in ui.note.value
+    ui.upload.value = uploaded("same.png", png_bytes(three[0]))
+    assert "same.png: newcomer (confidence " in ui.status.value
+    ui.pictures.value = uploaded(three[0].name, png_bytes(three[0]))
+    ui.button.click()
+    assert "enrolling needs 2 or more" in ui.note.value
+    # A name the model was trained on is enrolled, with a warning.
+    ui.name.value = ckpt.class_names[0]
+    ui.pictures.value = tuple(uploaded(p.name, png_bytes(p))[0] for p in three)
+    ui.button.click()
+    assert f"Enrolled {ckpt.class_names[0]}" in ui.note.value and "also a character the model was trained on" \
+        in ui.note.value
+
+
+def test_upload_classifier_unknown_long_errors_and_truncated_pictures(tiny_run, tiny_dataset, shown):
+    ckpt = Predictor.from_checkpoint(load_checkpoint(tiny_run.best_checkpoint))
+    ckpt.open_set = dataclasses.replace(ckpt.open_set, threshold=1.5)  # no cosine reaches it: every answer unknown
+    picture = next((tiny_dataset / "faces").rglob("*.*"))
+    ui = browsers.UploadClassifier(ckpt)
+    ui.upload.value = uploaded("far.png", png_bytes(picture))
+    answer = recognise(ckpt, [load_rgb_bytes("far.png", png_bytes(picture))])
+    assert "far.png: unknown (confidence " in ui.status.value
+    assert f"best match {answer.best_match[0]}" in ui.status.value
+    drawn = " ".join(shown[-1][2])
+    assert "unknown (confidence" in drawn and "%  unknown" not in drawn  # no probability printed beside unknown
+
+    long_name = "a-picture-with-a-very-long-name-" * 6 + ".png"
+    ui.upload.value = uploaded(long_name, b"not an image")
+    assert html.escape(long_name) in ui.status.value and "…" not in ui.status.value
+    assert isinstance(ui.status, widgets.HTML)  # HTML wraps; a Label cuts the line with "…"
+
+    jpeg = io.BytesIO()
+    Image.open(picture).convert("RGB").save(jpeg, format="JPEG")
+    cut = jpeg.getvalue()[: len(jpeg.getvalue()) * 3 // 4]
+    ui.upload.value = uploaded("cut.jpg", cut)
+    assert "cut.jpg: unknown (confidence" in ui.status.value and "truncated" in ui.status.value
+    ui.upload.value = uploaded("whole.jpg", jpeg.getvalue())
+    assert "truncated" not in ui.status.value
 
 
 def test_attention_browser_sliders_count_from_1_like_the_titles(tiny_vit_run, shown, tmp_path):

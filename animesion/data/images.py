@@ -88,6 +88,28 @@ def load_rgb_bytes(name: str, content: bytes, draft_size: int | None = None) -> 
             raise ImageLoadError(str(err).replace(str(path), name)) from None
 
 
+# The last bytes a complete file of each format ends with: JPEG's end-of-image marker, PNG's IEND chunk (with
+# its CRC), GIF's trailer. A file cut short lacks them; a few bytes of padding after them are allowed.
+FILE_ENDINGS = {".jpg": b"\xff\xd9", ".jpeg": b"\xff\xd9", ".jfif": b"\xff\xd9", ".png": b"IEND\xaeB`\x82",
+                ".gif": b";"}
+TAIL = 64  # bytes searched for the ending
+TRUNCATED = "truncated: the end of the file is missing, so the picture was answered from the part that was read"
+
+
+def truncation_note(name: str | Path, tail: bytes) -> str:
+    """:data:`TRUNCATED` when the last bytes ``tail`` of a file named ``name`` lack its format's ending, else ""."""
+    ending = FILE_ENDINGS.get(Path(name).suffix.lower())
+    return TRUNCATED if ending is not None and ending not in tail[-TAIL:] else ""
+
+
+def file_tail(path: str | Path) -> bytes:
+    """The last :data:`TAIL` bytes of ``path``."""
+    with open(path, "rb") as f:
+        f.seek(0, 2)
+        f.seek(max(f.tell() - TAIL, 0))
+        return f.read()
+
+
 @contextmanager
 def strict_decoding() -> Iterator[None]:
     """Within the block, a truncated file is an error instead of being decoded as far as it goes.

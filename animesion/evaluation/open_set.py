@@ -5,14 +5,20 @@
 * known vs unknown: the best open-set score of the test pictures (known characters) and of pictures of
   characters outside the training set; the AUROC says how well the score separates them (1 perfect, 0.5
   chance), and the shares called ``unknown`` at the calibrated threshold say what 05 will answer.
+* reliability: the split's pictures named among the characters with the confidence 05 gives each answer,
+  grouped by confidence; in each group the share named right should be close to the mean confidence (the
+  expected calibration error, ECE, is the average gap).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pandas as pd
 import torch
 from torch import Tensor
+
+from ..prediction.confidence import expected_calibration_error
 
 
 def recall_at_k(queries: Tensor, query_labels: Tensor, references: Tensor, reference_labels: Tensor,
@@ -63,6 +69,7 @@ class OpenSetReport:
     unknown_called_unknown: float | None = None
     auroc: float | None = None
     unknown_files: int = 0
+    reliability: pd.DataFrame | None = None  # None: a calibration written before confidences were fitted
 
     def summary(self) -> dict[str, float]:
         """The figures by name, for ``open_set.json`` and the notebook."""
@@ -71,6 +78,8 @@ class OpenSetReport:
         if self.auroc is not None:
             values |= {"auroc_known_vs_unknown": self.auroc, "unknown_called_unknown": self.unknown_called_unknown,
                        "unknown_pictures": self.unknown_files}
+        if self.reliability is not None:
+            values |= {"confidence_calibration_error": expected_calibration_error(self.reliability)}
         return values
 
 

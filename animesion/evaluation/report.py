@@ -21,8 +21,9 @@ from ..paths import resolve_path
 from ..performance import resolve_workers
 from ..plots.evaluation import plot_confused_pairs, plot_per_class
 from ..plots.images import prediction_gallery
-from ..plots.open_set import plot_score_histograms
+from ..plots.open_set import plot_reliability, plot_score_histograms
 from ..plots.save import save_figure
+from ..prediction.confidence import reliability
 from ..prediction.files import list_files, predict_files
 from ..prediction.predictions import Predictions
 from ..prediction.predictor import Predictor
@@ -77,7 +78,7 @@ def evaluate_checkpoint(config: EvaluateConfig, progress: bool = True) -> Evalua
 def _open_set_report(config: EvaluateConfig, report: EvaluationReport, workers: int, progress: bool) -> OpenSetReport:
     """Retrieval against the train split and, with ``unknown_path``, known against unknown characters."""
     open_set, preds, predictor = report.predictor.open_set, report.predictions, report.predictor
-    known = open_set.scores(preds.embeddings)[0].max(dim=-1).values
+    known, named = open_set.scores(preds.embeddings)[0].max(dim=-1)
     recall = {}
     if config.retrieval and config.split != "train":  # the train split against itself would find itself
         train = predictor.loader(report.data.splits["train"], report.data.image_root, config.batch_size, workers)
@@ -85,6 +86,8 @@ def _open_set_report(config: EvaluateConfig, report: EvaluationReport, workers: 
         recall = recall_at_k(open_set.project(preds.embeddings), preds.labels,
                              open_set.project(reference.embeddings), reference.labels)
     result = OpenSetReport(recall, open_set.threshold, known, float((known < open_set.threshold).float().mean()))
+    if open_set.confidence is not None:  # answers among the characters, as 05 gives them without a gallery
+        result.reliability = reliability(open_set.confidence(known), named == preds.labels)
     if config.unknown_path:
         others = predict_files(predictor, list_files(resolve_path(config.unknown_path)), config.batch_size, top_k=1,
                                progress=progress, workers=workers)
@@ -144,6 +147,8 @@ def report_figures(report: EvaluationReport, max_gallery: int = 12) -> dict[str,
                                                       wrong["captions"])
     if report.open_set is not None:
         figures["open_set_scores"] = open_set_figure(report.open_set)
+        if report.open_set.reliability is not None:
+            figures["reliability"] = plot_reliability(report.open_set.reliability)
     return figures
 
 

@@ -11,17 +11,10 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from ..config.cli import parse_config
 from ..config.inference import InferenceConfig
 from ..errors import AnimesionError
-
-
-def _shown(file: str, folder: Path) -> str:
-    """A file as printed: relative to the folder read, when it lies under it."""
-    path = Path(file)
-    return str(path.relative_to(folder)) if path.is_relative_to(folder) else file
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -30,8 +23,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = parse_config(InferenceConfig, sys.argv[1:] if argv is None else argv,
                               prog="python -m animesion.inference", description=__doc__.splitlines()[0])
         # after parsing, so --help and typos answer without loading torch
-        from ..prediction.files import BEST_MATCH, SCORE, TAGS
-        from .run import run_inference
+        from ..prediction.files import NOTES, TAGS
+        from .run import run_inference, shown_path
 
         run = run_inference(config, progress=sys.stderr.isatty())
     except AnimesionError as err:
@@ -43,16 +36,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     tags = result.table[TAGS].tolist() if TAGS in result.table else [None] * len(files)
     for note in run.notes:
         print(f"note: {note}")
-    for n, (file, top_names, top_probs, tag_set) in enumerate(zip(files, names, probs, tags)):
-        answer = ""
-        if SCORE in result.table:  # open set: the answer and its score, then the candidates
-            answer = f"{top_names[0]} (score {result.table[SCORE].iloc[n]:.2f}) | "
-            top_names = [result.table[BEST_MATCH].iloc[n], *top_names[1:]]
-        line = f"{_shown(file, run.folder)}: {answer}" + ", ".join(f"{name} {p * 100:.1f}%"
-                                                                   for name, p in zip(top_names, top_probs))
-        print(line if tag_set is None else f"{line} | tags: {', '.join(tag_set) or '(none)'}")
+    for file, answer, top_names, top_probs, tag_set, note in zip(files, result.answer_texts(files), names, probs,
+                                                                  tags, result.table[NOTES]):
+        # the answer and its confidence, then the candidates, the tags and what to know about the file
+        line = f"{shown_path(file, run.folder)}: {answer} | " + ", ".join(f"{name} {p * 100:.1f}%"
+                                                                       for name, p in zip(top_names, top_probs))
+        line += "" if tag_set is None else f" | tags: {', '.join(tag_set) or '(none)'}"
+        print(line + (f" | note: {note}" if note else ""))
     for failure in result.failures.itertuples():
-        print(f"unreadable: {_shown(failure.file, run.folder)}: {failure.reason}")
+        print(f"unreadable: {shown_path(failure.file, run.folder)}: {failure.reason}")
     print(f"{len(files)} pictures classified in {run.folder} with {run.checkpoint.path}")
     if run.out_dir is not None:
         print(f"results: {run.out_dir}")

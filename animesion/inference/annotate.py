@@ -13,7 +13,7 @@ from ..atomic import atomic_write
 from ..paths import resolve_path
 from ..plots.images import prediction_gallery
 from ..plots.save import save_figure
-from ..prediction.files import BEST_MATCH, SCORE, TAGS, InferenceResult
+from ..prediction.files import NOTES, TAGS, InferenceResult
 from ..prediction.predictor import Predictor
 from ..utils.progress import progress_bar
 
@@ -34,17 +34,15 @@ def annotate(image: Image.Image, lines: list[str], width: int = 256) -> Image.Im
 
 
 def annotation_lines(result: InferenceResult, file: str, top_k: int) -> list[str]:
-    """The text under a picture: the answer (with its score when calibrated), the top-k, the tags."""
+    """The text under a picture: the answer with its confidence, the top-k candidates, the tags, the note."""
     row = result.table.set_index("file").loc[file]
     names, probs = result.top_lists([file])
-    top_names, top_probs = names[0], probs[0]
-    lines = []
-    if SCORE in row:  # open set: the answer first, then the candidates (the best match in place of unknown)
-        lines.append(f"{top_names[0]} (score {row[SCORE]:.2f})")
-        top_names = [row[BEST_MATCH], *top_names[1:]]
-    lines += [f"{p * 100:5.1f}% {name}" for name, p in zip(top_names[:top_k], top_probs[:top_k])]
+    lines = result.answer_texts([file])
+    lines += [f"{p * 100:5.1f}% {name}" for name, p in zip(names[0][:top_k], probs[0][:top_k])]
     if TAGS in row:
         lines += textwrap.wrap("tags: " + ", ".join(row[TAGS]), 40)
+    if row[NOTES]:
+        lines += textwrap.wrap("note: " + row[NOTES], 40)
     return lines
 
 

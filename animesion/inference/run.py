@@ -6,6 +6,8 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
+
 from ..config.inference import MODES, SAMPLE_IMAGES, InferenceConfig
 from ..errors import ConfigError
 from ..export import OnnxParity, export_and_check
@@ -49,6 +51,26 @@ class InferenceRun:
     out_dir: Path | None = None
     tags_csv: Path | None = None
     parity: OnnxParity | None = None
+
+    def describe(self) -> str:
+        """The checkpoint in one line, then one line per note (none when there are none)."""
+        spec = self.checkpoint.spec
+        head = (f"{spec.model_name} trained on {len(self.checkpoint.class_names)} characters at {spec.image_size} px, "
+                f"from {self.checkpoint.path}")
+        return "\n".join([head, *(f"note: {note}" for note in self.notes)])
+
+    def shown_table(self) -> pd.DataFrame:
+        """The predictions table as a notebook shows it: each file by its path inside the folder read (the
+        CSV keeps full paths), numbers to 3 decimals."""
+        table = self.result.table.copy()
+        table["file"] = [shown_path(f, self.folder) for f in table["file"]]
+        return table.round(3)
+
+
+def shown_path(file: str | Path, folder: Path) -> str:
+    """``file`` as a person reads it in a table or a printout: its path inside ``folder``, else as given."""
+    path = Path(file)
+    return path.relative_to(folder).as_posix() if path.is_relative_to(folder) else str(file)
 
 
 def run_inference(config: InferenceConfig, progress: bool = True) -> InferenceRun:

@@ -17,7 +17,8 @@ Every picture is compared with prototypes in the model's embedding space, as fac
 The checkpoint's :class:`OpenSet` is calibrated at the end of training on the validation split. A val
 picture the model names wrong stands in for a picture it does not know, so the threshold is the score
 that best tells the val pictures named right from those named wrong (:func:`threshold_of`); ``coverage``
-records the share of val pictures it keeps. The temperature is the one that fits their labels best.
+records the share of val pictures it keeps. The temperature is the one that fits their labels best, and
+the :class:`~.confidence.Confidence` curve turns a best score into the chance that the answer is right.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+
+from .confidence import Confidence, fit_confidence
 
 COVERAGE = 0.95  # share of the val pictures named right kept when too few are named wrong to calibrate on
 MIN_WRONG = 5  # val pictures named wrong needed for the right/wrong rule of threshold_of
@@ -94,6 +97,7 @@ class OpenSet:
     threshold: float
     temperature: float
     coverage: float = 1.0  # share of the val pictures the threshold keeps
+    confidence: Confidence | None = None  # None: a calibration written before confidences were fitted
 
     def project(self, embeddings: Tensor) -> Tensor:
         """Embeddings [N, D] → unit vectors [N, K] of the whitened space, where prototypes live."""
@@ -124,8 +128,9 @@ class OpenSet:
                 "prototypes": self.classes.vectors.contiguous()}
 
     def to_meta(self) -> dict[str, object]:
-        return {"threshold": self.threshold, "temperature": self.temperature, "coverage": self.coverage,
+        meta = {"threshold": self.threshold, "temperature": self.temperature, "coverage": self.coverage,
                 "counts": self.classes.counts}
+        return meta if self.confidence is None else {**meta, "confidence": self.confidence.to_meta()}
 
     @classmethod
     def from_stored(cls, tensors: dict[str, Tensor], meta: dict, class_names: list[str]) -> OpenSet:
@@ -133,8 +138,9 @@ class OpenSet:
         classes = Prototypes(list(class_names), tensors["prototypes"], list(meta["counts"]))
         # Calibrations written before whitening centred only: the identity keeps their scores.
         whiten = tensors.get("whiten", torch.eye(len(tensors["center"])))
+        confidence = Confidence.from_meta(meta["confidence"]) if "confidence" in meta else None
         return cls(tensors["center"], whiten, classes, float(meta["threshold"]),
-                   float(meta["temperature"]), float(meta["coverage"]))
+                   float(meta["temperature"]), float(meta["coverage"]), confidence)
 
 
 def threshold_of(best: Tensor, right: Tensor) -> float:
@@ -158,8 +164,9 @@ def calibrate(train_embeddings: Tensor, train_labels: Tensor, val_embeddings: Te
     """The open-set calibration of a model from the embeddings [N, D] of its training and validation pictures.
 
     The centre, the whitening and the prototypes come from the training pictures; the threshold tells the
-    validation pictures named right from those named wrong (:func:`threshold_of`), and the temperature is the
-    one whose softmax gives their labels the highest likelihood.
+    validation pictures named right from those named wrong (:func:`threshold_of`), the temperature is the
+    one whose softmax gives their labels the highest likelihood, and the confidence curve is fitted to
+    whether each was named right.
     """
     center, whiten = whitening(train_embeddings)
     uncalibrated = OpenSet(center, whiten, Prototypes(list(class_names), torch.empty(0)), 0.0, 1.0)
@@ -171,7 +178,8 @@ def calibrate(train_embeddings: Tensor, train_labels: Tensor, val_embeddings: Te
     coverage = float((best >= threshold).float().mean()) if len(scores) else 1.0
     losses = [F.cross_entropy(scores / t, val_labels).item() for t in TEMPERATURES] if len(scores) else [0.0]
     temperature = float(TEMPERATURES[int(torch.tensor(losses).argmin())])
-    return OpenSet(center, whiten, classes, threshold, temperature, coverage)
+    confidence = fit_confidence(best, named == val_labels)
+    return OpenSet(center, whiten, classes, threshold, temperature, coverage, confidence)
 
 
 __all__ = ["COVERAGE", "UNKNOWN", "OpenSet", "Prototypes", "Recognition", "calibrate", "prototypes_of",

@@ -8,6 +8,8 @@ is below the threshold is answered ``unknown`` (see :mod:`.open_set`).
 
 from __future__ import annotations
 
+import functools
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -19,6 +21,8 @@ from ..models.output import ModelOutput
 from .open_set import UNKNOWN, Prototypes
 from .predictor import Predictor, embed
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class Answers:
@@ -26,7 +30,9 @@ class Answers:
     probabilities (over the classes and the enrolled characters when the checkpoint is calibrated).
     ``answers``: the best name, or ``unknown``; ``best_match``: the best name either way. ``score`` [N]: the
     best cosine similarity, and ``unknown`` [N], with a calibration (else None and all False).
-    ``embeddings`` [N, D] (L2-normalised); ``tags``: the predicted tag set per picture, when asked for."""
+    ``confidence`` [N]: the chance (0–1) that the answer given is right (:mod:`.confidence`; for ``unknown``,
+    that the picture is not its best match). ``embeddings`` [N, D] (L2-normalised); ``tags``: the predicted
+    tag set per picture, when asked for."""
 
     names: list[list[str]]
     probabilities: Tensor
@@ -34,6 +40,7 @@ class Answers:
     best_match: list[str]
     score: Tensor | None
     unknown: Tensor
+    confidence: Tensor
     embeddings: Tensor
     tags: list[list[str]] | None = None
 
@@ -41,11 +48,9 @@ class Answers:
         return len(self.answers)
 
     def describe(self, i: int) -> str:
-        """Picture ``i``'s answer in words: the name (or ``unknown``), with the score and, for an unknown
-        picture, its best match when the checkpoint is calibrated."""
-        if self.score is None:
-            return self.answers[i]
-        text = f"{self.answers[i]} (score {float(self.score[i]):.2f})"
+        """Picture ``i``'s answer in words: the name (or ``unknown``) and its confidence, with the best match of
+        an unknown picture."""
+        text = f"{self.answers[i]} (confidence {float(self.confidence[i]):.2f})"
         return text + (f", best match {self.best_match[i]}" if self.unknown[i] else "")
 
 
@@ -60,10 +65,24 @@ def answer(predictor: Predictor, output: ModelOutput, gallery: Prototypes | None
         top, idx = probabilities.topk(min(k, probabilities.shape[-1]), dim=-1)
         names = [[predictor.class_names[i] for i in row] for row in idx.tolist()]
         best = [row[0] for row in names]
-        return Answers(names, top, best, best, None, torch.zeros(len(best), dtype=torch.bool), embeddings)
+        unknown = torch.zeros(len(best), dtype=torch.bool)
+        return Answers(names, top, best, best, None, unknown, top[:, 0], embeddings)
     found = open_set.recognise(embeddings, gallery, k, threshold)
+    if open_set.confidence is not None:
+        confidence = open_set.confidence.of_answers(found.score, found.unknown)
+    else:
+        _say_once_uncalibrated(id(open_set))
+        confidence = torch.where(found.unknown, 1 - found.probabilities[:, 0], found.probabilities[:, 0])
     best = [row[0] for row in found.names]
-    return Answers(found.names, found.probabilities, found.answers, best, found.score, found.unknown, embeddings)
+    return Answers(found.names, found.probabilities, found.answers, best, found.score, found.unknown, confidence,
+                   embeddings)
+
+
+@functools.cache
+def _say_once_uncalibrated(_calibration: int) -> None:
+    log.warning("This checkpoint's calibration was written before confidences were fitted: its answers are "
+                "unchanged, and their confidence is the top-1 probability, which is not calibrated (train it "
+                "again with this version for a calibrated one).")
 
 
 def recognise(predictor: Predictor, images: Tensor | Sequence[Image.Image], gallery: Prototypes | None = None,

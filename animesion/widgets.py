@@ -103,15 +103,16 @@ class UploadClassifier:
     def __init__(self, predictor: Predictor, top_k: int = 5, gallery: Prototypes | None = None) -> None:
         self.predictor, self.top_k, self.gallery = predictor, top_k, gallery
         self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="Picture to name",
-                                         layout=widgets.Layout(width="auto"))
+                                         layout=_natural_width())
         self.status = _message(_introduction(predictor))
         self.view = _view(hidden=True)
         self.upload.observe(self.on_upload, names="value")
         rows = [self.upload, self.status, self.view]
         if predictor.open_set is not None:
-            self.name = widgets.Text(placeholder="name of the new character", description="New character")
+            self.name = widgets.Text(placeholder="name of the new character", description="New character",
+                                     style={"description_width": "initial"})
             self.pictures = widgets.FileUpload(accept="image/*", multiple=True, description="Its pictures",
-                                               layout=widgets.Layout(width="auto"))
+                                               layout=_natural_width())
             self.button = widgets.Button(description="Enrol", button_style="primary")
             self.note = _message("To add a character the model was not trained on: type its name, choose 2 or more "
                                  "pictures of it, then Enrol. It is named from then on, for this session.")
@@ -171,6 +172,11 @@ def _introduction(predictor: Predictor) -> str:
     listed = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
     return (f"The model ({predictor.spec.model_name}, {predictor.spec.image_size} px) knows {len(names)} characters: "
             f"{listed}. Upload a picture of a character to have it named, with how sure the model is.")
+
+
+def _natural_width() -> widgets.Layout:
+    """A button as wide as its label, not stretched to the width of the box it is in."""
+    return widgets.Layout(width="auto", align_self="flex-start")
 
 
 def _message(text: str) -> widgets.HTML:

@@ -84,6 +84,7 @@ def test_truncated_pictures_are_answered_with_a_note_and_every_answer_has_a_conf
     assert notes["whole.jpg"] == "" and all(notes[p.name] == "" for p in folder.glob("0*.png"))
     assert table["confidence"].between(0, 1).all()
     shown = run.shown_table()
+    assert list(shown.columns[:4]) == ["file", "top1", "confidence", "best_match"] and "top1_prob" not in shown
     assert set(shown["file"]) == {"sub/cut.jpg", "sub/whole.jpg", "cut.png", *(p.name for p in folder.glob("0*.png"))}
     assert "\n" not in run.describe() or run.notes  # no empty line without notes
     csv = (tmp_path / "out" / "inference" / "predictions.csv").read_text()

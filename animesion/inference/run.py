@@ -14,7 +14,16 @@ from ..export import OnnxParity, export_and_check
 from ..models.checkpoint import Checkpoint, load_checkpoint
 from ..paths import resolve_path
 from ..prediction.fast import make_fast
-from ..prediction.files import InferenceResult, list_files, predict_files
+from ..prediction.files import (
+    BEST_MATCH,
+    CONFIDENCE,
+    NOTES,
+    SCORE,
+    TAGS,
+    InferenceResult,
+    list_files,
+    predict_files,
+)
 from ..prediction.open_set import Prototypes
 from ..prediction.predictor import Predictor
 from ..runs import find_checkpoint
@@ -60,11 +69,19 @@ class InferenceRun:
         return "\n".join([head, *(f"note: {note}" for note in self.notes)])
 
     def shown_table(self) -> pd.DataFrame:
-        """The predictions table as a notebook shows it: each file by its path inside the folder read (the
-        CSV keeps full paths), numbers to 3 decimals."""
+        """The predictions table as a notebook shows it (``predictions.csv`` keeps every column as it is):
+        each file by its path inside the folder read, the answer and its confidence first, then the best
+        match (its probability as ``best_match_prob``, never beside ``unknown``), the notes when there are
+        any, the tags and the other candidates; numbers to 3 decimals."""
         table = self.result.table.copy()
         table["file"] = [shown_path(f, self.folder) for f in table["file"]]
-        return table.round(3)
+        if BEST_MATCH in table:
+            table = table.rename(columns={"top1_prob": "best_match_prob"})
+        if NOTES in table and not table[NOTES].astype(bool).any():
+            table = table.drop(columns=NOTES)
+        first = [c for c in ("file", "top1", CONFIDENCE, BEST_MATCH, "best_match_prob", "top1_prob", SCORE, NOTES,
+                             TAGS) if c in table]
+        return table[first + [c for c in table.columns if c not in first]].round(3)
 
 
 def shown_path(file: str | Path, folder: Path) -> str:

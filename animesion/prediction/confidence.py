@@ -33,8 +33,7 @@ class Confidence:
 
     def of_answers(self, score: Tensor, unknown: Tensor) -> Tensor:
         """The confidence [N] of each answer given: named (right) or ``unknown`` (not the best match)."""
-        named = self(score)
-        return torch.where(unknown, 1 - named, named)
+        return answer_confidence(self(score), unknown)
 
     def to_meta(self) -> list[float]:
         return [self.slope, self.intercept]
@@ -42,6 +41,12 @@ class Confidence:
     @classmethod
     def from_meta(cls, stored: list[float]) -> Confidence:
         return cls(float(stored[0]), float(stored[1]))
+
+
+def answer_confidence(named: Tensor, unknown: Tensor) -> Tensor:
+    """The confidence [N] of the answers given, from the chance [N] that each best match is right: that chance
+    for a named answer, its complement for ``unknown``."""
+    return torch.where(unknown, 1 - named, named)
 
 
 def fit_confidence(score: Tensor, right: Tensor, steps: int = 100) -> Confidence:
@@ -97,4 +102,4 @@ def expected_calibration_error(table: pd.DataFrame) -> float:
     return float((gaps * used["answers"]).sum() / used["answers"].sum())
 
 
-__all__ = ["BINS", "Confidence", "expected_calibration_error", "fit_confidence", "reliability"]
+__all__ = ["BINS", "Confidence", "answer_confidence", "expected_calibration_error", "fit_confidence", "reliability"]

@@ -18,6 +18,7 @@ from PIL import Image
 from torch import Tensor
 
 from ..models.output import ModelOutput
+from .confidence import answer_confidence
 from .open_set import UNKNOWN, Prototypes
 from .predictor import Predictor, embed
 
@@ -72,7 +73,7 @@ def answer(predictor: Predictor, output: ModelOutput, gallery: Prototypes | None
         confidence = open_set.confidence.of_answers(found.score, found.unknown)
     else:
         _say_once_uncalibrated(id(open_set))
-        confidence = torch.where(found.unknown, 1 - found.probabilities[:, 0], found.probabilities[:, 0])
+        confidence = answer_confidence(found.probabilities[:, 0], found.unknown)
     best = [row[0] for row in found.names]
     return Answers(found.names, found.probabilities, found.answers, best, found.score, found.unknown, confidence,
                    embeddings)

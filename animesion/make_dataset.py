@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from .config.make_dataset import DEMO_INPUT, MakeDatasetConfig
+from .data.captions import read_undesired
 from .data.dataset import load_dataset
 from .data.demo_tree import make_demo_tree
 from .data.folder_tree import FoundImage, scan_folder_tree
@@ -145,7 +146,8 @@ def _make_from_folder(config: MakeDatasetConfig, progress: bool) -> MadeDataset:
     if config.input_path == DEMO_INPUT and not input_root.exists():
         make_demo_tree(input_root)
     _check_paths(input_root, out_root)
-    scan = scan_folder_tree(input_root, resolve_path(config.tags_csv) if config.tags_csv else None)
+    scan = scan_folder_tree(input_root, resolve_path(config.tags_csv) if config.tags_csv else None,
+                            read_undesired(config.undesired_tags))
     out_root.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_root.name}-", dir=out_root.parent))
     try:

@@ -57,7 +57,7 @@ def test_first_format_checkpoints_predict_as_before(legacy, name, tmp_path):
 def test_the_spec_of_an_old_checkpoint_is_read_from_its_training_config(legacy):
     spec = read_spec(legacy["vit_ifa"])
     assert (spec.model_name, spec.num_classes, spec.image_size, spec.interm_features_fc) == ("Ti_16", 6, 32, True)
-    assert not spec.multimodal and not spec.tag_head
+    assert not spec.multimodal and not spec.masked_tag_head
 
 
 def test_a_training_config_that_no_longer_validates_still_loads(legacy, tmp_path):

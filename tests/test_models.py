@@ -32,7 +32,7 @@ def _forward_backward(model: nn.Module, image_size: int, batch: int = 2) -> dict
     """One training step's forward and backward; returns the output after checking its structure."""
     model.train()
     out = model(torch.randn(batch, 3, image_size, image_size))
-    assert set(out) == {"logits", "embedding", "token_logits", "layer_cls"}
+    assert set(out) == {"logits", "embedding", "token_logits", "layer_cls", "tag_logits"}
     assert out["logits"].shape == (batch, NUM_CLASSES)
     assert out["embedding"].ndim == 2 and out["embedding"].shape[0] == batch
     out["logits"].logsumexp(-1).sum().backward()

@@ -35,14 +35,14 @@ def test_forward_shapes_and_tied_decoder():
     out = model(torch.randn(2, 3, 32, 32), tokens=tokens)
     assert out["logits"].shape == (2, CLASSES) and out["token_logits"].shape == (2, LEN, VOCAB)
     assert out["layer_cls"] is None
-    head = model.tag_head.transform
+    head = model.masked_tag_head.transform
     assert [type(m) for m in head] == [nn.Linear, nn.GELU, nn.LayerNorm]
     # the decoder is the word-embedding table itself: stored once, trained by both ends
     keys = model.state_dict().keys()
-    assert sum(k.endswith("word_embeddings.weight") for k in keys) == 1 and "tag_head.bias" in keys
+    assert sum(k.endswith("word_embeddings.weight") for k in keys) == 1 and "masked_tag_head.bias" in keys
     out["token_logits"][:, :, 11].sum().backward()
     assert model.text.word_embeddings.weight.grad[11].abs().sum() > 0  # only through the tied decoder
-    assert model.tag_head.bias.grad[11] == 4 * LEN / 2  # d(sum of logits of id 11)/d(bias) over 2×LEN positions
+    assert model.masked_tag_head.bias.grad[11] == 4 * LEN / 2  # d(sum of logits of id 11)/d(bias) over 2×LEN positions
 
 
 def test_masked_tags_are_hidden_from_attention():
@@ -64,7 +64,7 @@ def test_ifa_and_no_schedule_variants():
     out = model(torch.randn(2, 3, 32, 32))
     assert out["layer_cls"].shape == (2, 12, 192) and out["logits"].shape == (2, CLASSES)
     plain = vilt(mask_schedule=None)
-    assert plain.tag_head is None and plain(torch.randn(1, 3, 32, 32))["token_logits"] is None
+    assert plain.masked_tag_head is None and plain(torch.randn(1, 3, 32, 32))["token_logits"] is None
 
 
 def test_tagged_images_carry_tokens_and_shuffle_only_when_asked(tagged):

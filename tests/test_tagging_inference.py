@@ -70,6 +70,6 @@ def test_gen_tags_writes_a_tags_csv_that_exploration_reads(vilt, tiny_dataset, t
 def test_tagging_needs_a_tag_model(tiny_run, images, tmp_path):
     config = InferenceConfig(checkpoint_path=str(tiny_run.best_checkpoint), test_path=str(images), mode="gen_tags",
                              results_dir=str(tmp_path))
-    with pytest.raises(AnimesionError, match="multimodal=False") as err:
+    with pytest.raises(AnimesionError, match="tag_head=True") as err:
         run_inference(config, progress=False)
     assert "\n" not in str(err.value)

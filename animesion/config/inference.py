@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from ..registry import Registry
 from ..strict import Strict, param
+from .tag import check_rule
 
 SAMPLE_IMAGES = "data/sample_images"
 
@@ -39,7 +40,8 @@ class InferenceConfig(Strict):
 
     ``mode``: ``recognition_vision`` (characters), ``recognition_tagging`` (characters and tags) or
     ``gen_tags`` (a ``*_tags.csv`` of the images in ``test_csv``, or in ``test_path``). Tags need a
-    checkpoint trained with ``multimodal`` and a ``mask_schedule``.
+    checkpoint trained with ``tag_head`` (any model; ``tag_threshold`` chooses them) or a vision+tags model
+    trained with a ``mask_schedule``.
     """
 
     checkpoint_path: str = param("", "checkpoint to use; empty takes the best checkpoint of the newest run")
@@ -60,6 +62,8 @@ class InferenceConfig(Strict):
     gallery_file: str = param("", "a gallery saved by an earlier run (<results_dir>/inference/gallery.safetensors)")
     unknown_threshold: float | None = param(None, "answer 'unknown' below this score; None: the checkpoint's "
                                                   "calibrated threshold; 0: never")
+    tag_threshold: str | float = param("calibrated", "tag head: a number, calibrated (per tag, fitted on val) or "
+                                                     "mcut")
 
     def validate(self) -> None:
         for key in ("batch_size", "top_k"):
@@ -70,5 +74,8 @@ class InferenceConfig(Strict):
         if self.unknown_threshold is not None and not -1 <= self.unknown_threshold <= 1:
             self.fail(f"unknown_threshold is a cosine similarity in [-1, 1] (0 turns 'unknown' off), got "
                       f"{self.unknown_threshold}.")
+        problem = check_rule(self.tag_threshold)
+        if problem:
+            self.fail(f"tag_threshold {problem}.")
         if self.gallery_path and self.gallery_file:
             self.fail("gallery_path enrols characters and saves a gallery, gallery_file reuses one; set only one.")

@@ -18,7 +18,8 @@ class MakeDatasetConfig(Strict):
 
     source: str = param("folder", "make it from a folder tree, or draw the synthetic set", SOURCES)
     input_path: str = param(DEMO_INPUT, "one subfolder of images per character (the default is drawn when missing)")
-    tags_csv: str = param("", "CSV of tags (columns path and tags); empty reads a .txt beside each image")
+    tags_csv: str = param("", "CSV of tags (columns path and tags); empty reads a caption .txt beside each image")
+    undesired_tags: str = param("", "tags or trigger words to leave out of the captions: comma-separated, or a file")
     dataset_path: str = param("data/my_dataset", "where the dataset is written (DAF:re faces layout)")
     val_percent: float = param(0.15, "share of each character's images in the val split")
     test_percent: float = param(0.15, "share of each character's images in the test split")

@@ -13,6 +13,7 @@ from ..models.catalog import ARCHITECTURES, architecture_problem
 from ..models.partial import PARTIAL_MODES
 from ..models.spec import ModelSpec
 from ..optim.schedules import LR_SCHEDULES
+from ..optim.tag_losses import TAG_LOSSES
 from ..strict import Strict, param
 
 
@@ -75,6 +76,13 @@ class TrainConfig(Strict):
     masking_behavior: str = param("constant", "masked tokens become id 1 or a random id", MASKING_BEHAVIORS.names)
     shuffle_tokens: bool = param(False, "shuffle the tag order of each sample")
     run_name: str = param("", "run folder name; empty derives it from the parameters")
+    # The multi-label tag head (not original flags; the legacy values keep earlier runs' folder names).
+    tag_head: bool = param(False, "also train a multi-label tag head over the train split's tags (any model)",
+                           legacy=False)
+    tag_loss: str = param("bce", "the tag head's loss: bce, or asl (timm's asymmetric loss)", TAG_LOSSES.names,
+                          legacy="bce")
+    tag_loss_weight: float = param(1.0, "weight of the tag loss against the class loss", legacy=1.0)
+    tag_min_count: int = param(2, "tags on fewer train pictures than this are left out of the tag head", legacy=2)
     # The training recipe, named as timm's train.py flags (not original flags; their legacy values are the
     # original's recipe). parameters/train_recipe_original.yaml and train_recipe_modern.yaml set them all.
     opt: str = param("adamw", "optimizer, a timm name: adamw, lamb, sgd (Nesterov), momentum (the original's SGD), …",
@@ -141,6 +149,12 @@ class TrainConfig(Strict):
                                        pretrained=self.pretrained)
         if problem:
             self.fail(problem)
+        if self.tag_head and self.mask_schedule is not None:
+            self.fail("tag_head=True and a mask_schedule both train the model to predict tags; keep one (the tag "
+                      "head works for every model, the masked tags for vision+tags ViTs).")
+        if self.tag_loss_weight < 0 or self.tag_min_count < 1:
+            self.fail(f"tag_loss_weight must be ≥ 0 and tag_min_count ≥ 1, got {self.tag_loss_weight} and "
+                      f"{self.tag_min_count}.")
         if self.exclusion_loss and not self.interm_features_fc:
             self.fail("exclusion_loss needs interm_features_fc=True (it compares layers).")
         self._validate_recipe()
@@ -183,10 +197,12 @@ class TrainConfig(Strict):
             return self.learning_rate
         return ADAPTIVE_LR[ARCHITECTURES.get(self.model_name).family]
 
-    def model_spec(self, num_classes: int, vocab_size: int | None = None) -> ModelSpec:
-        """The :class:`ModelSpec` of this run for a dataset of ``num_classes`` (and ``vocab_size`` tag ids)."""
+    def model_spec(self, num_classes: int, vocab_size: int | None = None, num_tags: int = 0) -> ModelSpec:
+        """The :class:`ModelSpec` of this run for a dataset of ``num_classes`` (and ``vocab_size`` tag ids, and
+        ``num_tags`` tags for the tag head)."""
         return ModelSpec(model_name=self.model_name, num_classes=num_classes, image_size=self.image_size,
                          interm_features_fc=self.interm_features_fc, multimodal=self.multimodal,
                          vocab_size=vocab_size if self.multimodal else None, max_text_seq_len=self.max_text_seq_len,
-                         tag_head=self.multimodal and self.mask_schedule is not None, drop_path=self.drop_path,
+                         masked_tag_head=self.multimodal and self.mask_schedule is not None,
+                         num_tags=num_tags if self.tag_head else 0, drop_path=self.drop_path,
                          pretrained=self.pretrained, pretrained_path=self.pretrained_path)

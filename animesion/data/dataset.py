@@ -20,6 +20,7 @@ from .legacy_vocab import load_legacy_vocab
 from .readers import drop_missing, has_tags, labels_dir, read_class_names, read_split
 from .records import Record
 from .synthetic import ensure_synthetic
+from .tag_set import TagSet
 from .vocab import VOCAB_MIN_COUNT, Vocabulary
 
 log = logging.getLogger(__name__)
@@ -110,6 +111,8 @@ def load_dataset(
 
 class ImageDataset(Dataset):
     """Images of one split as ``{"image", "label", "index"}`` dicts; an unreadable image gives None.
+    With a ``tag_set`` (a multi-label tag head's tags) every sample also has ``"tag_targets"`` [tags], its
+    tags multi-hot.
 
     The None is dropped by :func:`collate_skip_bad`, and the file is reported once by name, so one
     bad image never stops a run. ``cache``: keep each decoded picture (as ``load_rgb`` returns it, before
@@ -118,8 +121,9 @@ class ImageDataset(Dataset):
     """
 
     def __init__(self, records: Sequence[Record], image_root: Path, transform: Callable, draft_size: int | None = None,
-                 cache: bool = False):
+                 cache: bool = False, tag_set: TagSet | None = None):
         self.records = list(records)
+        self.tag_set = tag_set
         self.image_root = Path(image_root)
         self.transform = transform
         self.draft_size = draft_size
@@ -143,7 +147,10 @@ class ImageDataset(Dataset):
         except ImageLoadError as err:
             log.warning("skipped: %s", err)
             return None
-        return {"image": self.transform(image), "label": self.records[index].class_id, "index": index}
+        sample = {"image": self.transform(image), "label": self.records[index].class_id, "index": index}
+        if self.tag_set is not None:
+            sample["tag_targets"] = self.tag_set.targets(self.records[index].tags)
+        return sample
 
 
 def fits_in_memory(records: Sequence[Record], image_root: Path, draft_size: int | None,

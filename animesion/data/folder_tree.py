@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import DataError
+from .captions import read_caption
 from .images import is_image_file
-from .readers import TAG_COLUMN, parse_tags_cell, split_tags
+from .readers import TAG_COLUMN, parse_tags_cell
 
 SIDECAR_SUFFIX = ".txt"
 PATH_COLUMNS = ("path", "dir")
@@ -55,11 +56,12 @@ def read_tags_table(path: Path) -> dict[str, tuple[str, ...]]:
                 for n, row in enumerate(reader, 2)}
 
 
-def _sidecar_tags(image: Path) -> tuple[str, ...]:
+def _sidecar_tags(image: Path, undesired: frozenset[str]) -> tuple[str, ...]:
+    """The tags of the caption file beside ``image`` (:func:`~.captions.read_caption`), () without one."""
     sidecar = image.with_suffix(SIDECAR_SUFFIX)
     if not sidecar.is_file():
         return ()
-    return split_tags(sidecar.read_text(encoding="utf-8", errors="replace").replace("\n", ","))
+    return read_caption(sidecar.read_text(encoding="utf-8", errors="replace"), undesired)
 
 
 def _visible_files(root: Path) -> list[Path]:
@@ -86,10 +88,11 @@ def _visible_files(root: Path) -> list[Path]:
     return sorted(p for p in files if p.is_file())
 
 
-def scan_folder_tree(root: Path, tags_csv: Path | None = None) -> FolderScan:
+def scan_folder_tree(root: Path, tags_csv: Path | None = None, undesired: frozenset[str] = frozenset()) -> FolderScan:
     """List the images of every character folder under ``root`` with their tags.
 
-    Tags come from ``tags_csv`` when given, else from a ``.txt`` file with the image's name beside it.
+    Tags come from ``tags_csv`` when given, else from a caption file (``.txt``) with the image's name beside
+    it, read as :mod:`.captions` says (one name per tag, ``undesired`` tags left out).
     A file that is neither an image nor such a ``.txt`` is reported in ``skipped``, as is anything lying
     directly in ``root``. Image files are only listed here; decoding them is the next step.
     """
@@ -106,7 +109,7 @@ def scan_folder_tree(root: Path, tags_csv: Path | None = None) -> FolderScan:
         if len(path.relative_to(root).parts) == 1:
             scan.skipped.append((rel, "not inside a character folder"))
         elif is_image_file(path):
-            tags = table.get(rel, ()) if table is not None else _sidecar_tags(path)
+            tags = table.get(rel, ()) if table is not None else _sidecar_tags(path, undesired)
             scan.images.append(FoundImage(rel, path.relative_to(root).parts[0], tags))
         elif path.suffix.lower() == SIDECAR_SUFFIX and (path.parent, path.stem) in image_stems:
             continue  # the tags of an image

@@ -15,6 +15,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from .dataset import ImageDataset, collate_skip_bad
 from .records import Record
+from .tag_set import TagSet
 from .tag_tokens import TaggedImages
 from .tokenization.base import TagTokenizer
 from .transforms import decode_size, eval_transform
@@ -28,12 +29,14 @@ def ordered_loader(dataset: Dataset, batch_size: int, workers: int = 0) -> DataL
 
 
 def eval_loader(records: Sequence[Record], image_root: Path, image_size: int, batch_size: int, workers: int = 0, *,
-                tokenizer: TagTokenizer | None = None, cache: bool = False) -> DataLoader:
+                tokenizer: TagTokenizer | None = None, cache: bool = False,
+                tag_set: TagSet | None = None) -> DataLoader:
     """The pictures of ``records`` (under ``image_root``) as ``{"image", "label", "index"}`` batches for a model
     of input ``image_size``: the eval transform and the reduced JPEG decode size. ``tokenizer``: every sample
-    also carries its tags as tokens (vision+tags models). ``cache``: keep the decoded pictures in memory
-    (a split read every epoch)."""
-    dataset = ImageDataset(records, image_root, eval_transform(image_size), decode_size(image_size), cache=cache)
+    also carries its tags as tokens (vision+tags models); ``tag_set``: as multi-hot ``"tag_targets"`` (a tag
+    head's). ``cache``: keep the decoded pictures in memory (a split read every epoch)."""
+    dataset = ImageDataset(records, image_root, eval_transform(image_size), decode_size(image_size), cache=cache,
+                           tag_set=tag_set)
     if tokenizer is not None:
         dataset = TaggedImages(dataset, tokenizer)
     return ordered_loader(dataset, batch_size, workers)

@@ -109,7 +109,8 @@ def run_inference(config: InferenceConfig, progress: bool = True) -> InferenceRu
     files = [folder / d for d in listed["dir"]] if listed is not None else list_files(folder)
     gallery = enrolled_gallery(config, plain, predictor, out_dir, progress)
     result = predict_files(predictor, files, config.batch_size, config.top_k, gallery=gallery.characters,
-                           threshold=config.unknown_threshold, tags=mode.tags, progress=progress)
+                           threshold=config.unknown_threshold, tags=mode.tags, tag_rule=config.tag_threshold,
+                           progress=progress)
     tags_csv = None
     if mode.tags_csv:
         name = Path(config.test_csv).stem if listed is not None else folder.name

@@ -3,7 +3,9 @@
 Loading never unpickles: weights are safetensors, the rest is JSON in the safetensors header. The model
 is rebuilt from the stored :class:`ModelSpec` alone; the training parameters ride along as a plain
 record, never re-validated, so a checkpoint keeps loading when a training option is renamed or gets a
-stricter rule. Checkpoints of the first format (before the spec existed) are converted when read.
+stricter rule. Checkpoints of earlier formats are converted when read: the first (before the spec existed)
+and the second (whose ``tag_head`` was the vision+tags model's masked-tag head, now ``masked_tag_head``,
+since ``tag_head`` is the multi-label tag head of every family).
 """
 
 from __future__ import annotations
@@ -27,8 +29,10 @@ from ..paths import resolve_path
 from .factory import create_model
 from .spec import ModelSpec
 
-FORMAT = "animesion-checkpoint-2"
+FORMAT = "animesion-checkpoint-3"
+FORMAT_2 = "animesion-checkpoint-2"  # the masked-tag head was called ``tag_head`` (written until 2026-12-06)
 FORMAT_1 = "animesion-checkpoint-1"  # the whole training config, no model spec (written until 2026-12)
+RENAMED_WEIGHTS = (("tag_head.", "masked_tag_head."),)  # formats 1–2 → 3: the masked-tag head's weights
 CALIBRATION = "calibration."  # prefix of the calibration's tensors (not weights: kept out of the model)
 
 
@@ -51,6 +55,7 @@ class Checkpoint:
     info: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
     calibration: dict[str, Any] | None = None
+    tag_head: dict[str, Any] | None = None  # the tag head's tags and thresholds (``{"tags": …, "thresholds": …}``)
 
     @property
     def dataset_name(self) -> str:
@@ -85,9 +90,11 @@ def save_checkpoint(
     path: str | Path, model: nn.Module | dict[str, Tensor], spec: ModelSpec, class_names: list[str],
     training: dict[str, Any], vocab: Vocabulary | None = None, info: dict[str, Any] | None = None,
     tokenizer: TagTokenizer | None = None, calibration: dict[str, Any] | None = None,
+    tag_head: dict[str, Any] | None = None,
 ) -> Path:
     """Atomically write the weights of ``model`` (or a :func:`weights_of` copy) with its spec, class names,
-    run parameters, vocabulary, tag tokenizer, ``info`` (epoch, val metrics, …) and ``calibration``."""
+    run parameters, vocabulary, tag tokenizer, ``info`` (epoch, val metrics, …), ``calibration`` and the tag
+    head's tags and thresholds (``tag_head``, JSON)."""
     state = weights_of(model) if isinstance(model, nn.Module) else model
     if calibration is not None:
         state = {**state, **{CALIBRATION + k: v.detach().cpu().contiguous() for k, v in calibration["tensors"].items()}}
@@ -100,6 +107,7 @@ def save_checkpoint(
         "info": json.dumps(info or {}),
         "tokenizer": json.dumps(tokenizer.state() if tokenizer else None),
         "calibration": json.dumps(calibration["meta"] if calibration is not None else None),
+        "tag_head": json.dumps(tag_head),
     }
     return atomic_write(path, lambda tmp: save_file(state, str(tmp), metadata=meta))
 
@@ -110,7 +118,7 @@ def _legacy_spec(config: dict[str, Any], num_classes: int, vocab_size: int | Non
     return {"model_name": config["model_name"], "num_classes": num_classes, "image_size": config["image_size"],
             "interm_features_fc": config.get("interm_features_fc", False), "multimodal": multimodal,
             "vocab_size": vocab_size if multimodal else None, "max_text_seq_len": config.get("max_text_seq_len", 16),
-            "tag_head": multimodal and config.get("mask_schedule") is not None,
+            "masked_tag_head": multimodal and config.get("mask_schedule") is not None,
             "pretrained": config.get("pretrained", False), "pretrained_path": config.get("pretrained_path", "")}
 
 
@@ -125,13 +133,16 @@ def read_checkpoint_meta(path: str | Path) -> dict[str, Any]:
             raw = f.metadata() or {}
     except Exception as err:  # any failure means the file is not one of ours
         raise CheckpointError(f"'{path}' is not a readable safetensors checkpoint ({err}).") from None
-    if raw.get("format") not in (FORMAT, FORMAT_1):
+    if raw.get("format") not in (FORMAT, FORMAT_2, FORMAT_1):
         raise CheckpointError(f"'{path}' is a safetensors file but not an Animesion checkpoint.")
     meta = {k: json.loads(v) for k, v in raw.items() if k != "format"}
     if raw["format"] == FORMAT_1:
         training = meta.pop("config")
         vocab_size = _vocab_size(meta)
         meta |= {"training": training, "model_spec": _legacy_spec(training, len(meta["class_names"]), vocab_size)}
+    elif raw["format"] == FORMAT_2:
+        meta["model_spec"]["masked_tag_head"] = meta["model_spec"].pop("tag_head", False)
+    meta["converted"] = raw["format"] != FORMAT
     return meta
 
 
@@ -142,6 +153,18 @@ def _vocab_size(meta: dict[str, Any]) -> int | None:
     if meta.get("tokenizer") and meta["tokenizer"].get("pieces"):
         return len(meta["tokenizer"]["pieces"])
     return len(meta["vocab"])
+
+
+def current_weight_names(state: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A state dict written before format 3 under today's weight names (:data:`RENAMED_WEIGHTS`); ``prefix``:
+    what comes before the network's own names (a weight average's ``module.``)."""
+    def renamed(key: str) -> str:
+        for old, new in RENAMED_WEIGHTS:
+            if key.startswith(prefix + old):
+                return prefix + new + key.removeprefix(prefix + old)
+        return key
+
+    return {renamed(k): v for k, v in state.items()}
 
 
 def read_spec(path: str | Path) -> ModelSpec:
@@ -159,14 +182,16 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Che
     model = create_model(spec.replace(pretrained=False))  # the weights come from the file
     tensors = load_file(str(path))
     extra = {k.removeprefix(CALIBRATION): tensors.pop(k) for k in list(tensors) if k.startswith(CALIBRATION)}
+    if meta["converted"]:
+        tensors = current_weight_names(tensors)
     try:
         model.load_state_dict(tensors)
     except RuntimeError as err:
         raise CheckpointError(f"'{path}' does not fit its own model spec: {str(err).splitlines()[0]}") from None
     calibration = {"tensors": extra, "meta": meta["calibration"]} if meta.get("calibration") else None
     return Checkpoint(model.to(device).eval(), spec, meta["class_names"], meta.get("training", {}), vocab,
-                      tokenizer, meta.get("info", {}), path, calibration)
+                      tokenizer, meta.get("info", {}), path, calibration, meta.get("tag_head"))
 
 
-__all__ = ["Checkpoint", "load_checkpoint", "read_checkpoint_meta", "read_spec", "save_checkpoint", "unwrap",
-           "weights_of"]
+__all__ = ["Checkpoint", "current_weight_names", "load_checkpoint", "read_checkpoint_meta", "read_spec",
+           "save_checkpoint", "unwrap", "weights_of"]

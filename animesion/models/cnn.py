@@ -7,7 +7,7 @@ import torchvision
 from torch import Tensor, nn
 
 from .catalog import Architecture, TorchvisionCNN
-from .output import ModelOutput, model_output
+from .output import ModelOutput, model_output, tag_head_of, tags_of
 from .pretrained import load_pretrained_cnn
 from .shallow import ShallowNet
 from .spec import ModelSpec
@@ -21,25 +21,29 @@ class TorchvisionClassifier(nn.Module):
     gives the pooled features [B, D] and keeps torchvision's weight names (``net.fc.weight``, …).
     """
 
-    def __init__(self, net: nn.Module, head: str) -> None:
+    def __init__(self, net: nn.Module, head: str, num_tags: int = 0) -> None:
         super().__init__()
         self.net = net
         self.head_name = head
+        classifier = getattr(net, head)
+        self.tag_head = tag_head_of((classifier if isinstance(classifier, nn.Linear) else classifier[-1]).in_features,
+                                    num_tags)
 
     def forward(self, images: Tensor) -> ModelOutput:
-        """images: [B, 3, H, W] → logits [B, num_classes], embedding [B, D]."""
+        """images: [B, 3, H, W] → logits [B, num_classes], embedding [B, D] (and tag_logits [B, tags])."""
         x = images
         for name, child in self.net.named_children():
             if name == self.head_name:
                 break
             x = child(x)
         embedding = torch.flatten(x, 1)  # [B, D]
-        return model_output(getattr(self.net, self.head_name)(embedding), embedding)
+        return model_output(getattr(self.net, self.head_name)(embedding), embedding,
+                            tag_logits=tags_of(self.tag_head, embedding))
 
 
 def build_shallow(spec: ModelSpec, arch: Architecture) -> nn.Module:
     """The two-block CNN baseline (never pretrained)."""
-    return ShallowNet(num_classes=spec.num_classes)
+    return ShallowNet(num_classes=spec.num_classes, num_tags=spec.num_tags)
 
 
 def build_torchvision(spec: ModelSpec, arch: TorchvisionCNN) -> nn.Module:
@@ -51,4 +55,4 @@ def build_torchvision(spec: ModelSpec, arch: TorchvisionCNN) -> nn.Module:
     head = getattr(net, arch.head)
     parent, attr = (net, arch.head) if isinstance(head, nn.Linear) else (head, "1")
     setattr(parent, attr, nn.Linear(getattr(parent, attr).in_features, spec.num_classes))
-    return TorchvisionClassifier(net, arch.head)
+    return TorchvisionClassifier(net, arch.head, spec.num_tags)

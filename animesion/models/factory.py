@@ -21,12 +21,13 @@ FAMILIES.register("torchvision")(build_torchvision)
 
 @FAMILIES.register("vit")
 def build_vit(spec: ModelSpec, arch: Architecture) -> nn.Module:
-    """A ViT with a class-token or IFA head; with ``multimodal`` it also reads tags (and may predict them)."""
+    """A ViT with a class-token or IFA head; with ``multimodal`` it also reads tags (and may fill masked ones)."""
     trunk = make_vit_trunk(arch, spec.image_size, spec.pretrained, spec.pretrained_path, spec.drop_path)
     if spec.multimodal:
         return MultimodalViT(vit=trunk, num_classes=spec.num_classes, vocab_size=spec.vocab_size,
-                             max_len=spec.max_text_seq_len, ifa=spec.interm_features_fc, tag_head=spec.tag_head)
-    return ViTClassifier(vit=trunk, num_classes=spec.num_classes, ifa=spec.interm_features_fc)
+                             max_len=spec.max_text_seq_len, ifa=spec.interm_features_fc,
+                             masked_tag_head=spec.masked_tag_head, num_tags=spec.num_tags)
+    return ViTClassifier(vit=trunk, num_classes=spec.num_classes, ifa=spec.interm_features_fc, num_tags=spec.num_tags)
 
 
 def create_model(spec: ModelSpec) -> nn.Module:

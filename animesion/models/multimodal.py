@@ -14,7 +14,7 @@ from torch import Tensor, nn
 
 from ..data.tokenization.base import TagTokenizer, masked_prompt
 from ..data.vocab import CLS_ID, MASK_ID, PAD_ID, SEP_ID, UNK_ID
-from .output import ModelOutput, model_output
+from .output import ModelOutput, model_output, tags_of
 from .vit import ViTClassifier
 
 TEXT_DROPOUT = 0.1  # BERT's hidden dropout
@@ -73,11 +73,11 @@ class MultimodalViT(ViTClassifier):
     """
 
     def __init__(self, *, vit: VisionTransformer, num_classes: int, vocab_size: int, max_len: int, ifa: bool = False,
-                 tag_head: bool = True) -> None:
-        super().__init__(vit=vit, num_classes=num_classes, ifa=ifa)
+                 masked_tag_head: bool = True, num_tags: int = 0) -> None:
+        super().__init__(vit=vit, num_classes=num_classes, ifa=ifa, num_tags=num_tags)
         dim = vit.embed_dim
         self.text = TagEmbeddings(vocab_size=vocab_size, dim=dim, max_len=max_len)
-        self.tag_head = MaskedTagHead(dim=dim, vocab_size=vocab_size) if tag_head else None
+        self.masked_tag_head = MaskedTagHead(dim=dim, vocab_size=vocab_size) if masked_tag_head else None
         # The whole-tag vocabulary's ids; training sets its tokenizer's with use_tokenizer. Both buffers are
         # saved with the weights, so a loaded checkpoint needs no tokenizer to run.
         self.register_buffer("prompt", masked_prompt(max_len, CLS_ID, SEP_ID))
@@ -106,7 +106,8 @@ class MultimodalViT(ViTClassifier):
 
     def forward(self, images: Tensor, tokens: Tensor | None = None) -> ModelOutput:
         """images [B, 3, H, W], tokens [B, T] (default: the masked prompt) → logits [B, classes], embedding
-        [B, D], token_logits [B, T, vocab] (with a tag head) and layer_cls [B, L, D] (with the IFA head)."""
+        [B, D], token_logits [B, T, vocab] (with the masked-tag head) and layer_cls [B, L, D] (with the IFA head),
+        tag_logits [B, tags] (with a multi-label tag head)."""
         if tokens is None:
             tokens = self.prompt.expand(images.shape[0], -1)
         image_tokens = self.embed(images)  # [B, 1 + N, D]
@@ -114,10 +115,11 @@ class MultimodalViT(ViTClassifier):
         hidden, layer_cls = self.encode(x, self.attention_mask(tokens, image_tokens.shape[1]))
         logits, embedding = self.classify(hidden, layer_cls)
         token_logits = None
-        if self.tag_head is not None:
+        if self.masked_tag_head is not None:
             tag_hidden = hidden[:, -tokens.shape[1] :]  # [B, T, D]
-            token_logits = self.tag_head(tag_hidden, self.text.word_embeddings.weight)
-        return model_output(logits, embedding, token_logits, layer_cls if self.ifa else None)
+            token_logits = self.masked_tag_head(tag_hidden, self.text.word_embeddings.weight)
+        return model_output(logits, embedding, token_logits, layer_cls if self.ifa else None,
+                            tags_of(self.tag_head, embedding))
 
 
 __all__ = ["MaskedTagHead", "MultimodalViT", "TagEmbeddings"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from .output import ModelOutput, model_output
+from .output import ModelOutput, model_output, tag_head_of, tags_of
 
 
 class ShallowNet(nn.Module):
@@ -14,7 +14,7 @@ class ShallowNet(nn.Module):
     embedding is the 512-wide hidden layer that the last FC reads.
     """
 
-    def __init__(self, *, num_classes: int, width: int = 16) -> None:
+    def __init__(self, *, num_classes: int, width: int = 16, num_tags: int = 0) -> None:
         super().__init__()
         self.features = nn.Sequential(
             nn.Conv2d(3, width, 5), nn.BatchNorm2d(width), nn.ReLU(inplace=True), nn.MaxPool2d(2),
@@ -25,8 +25,9 @@ class ShallowNet(nn.Module):
             nn.Flatten(), nn.Linear(2 * width * 25, 512), nn.ReLU(inplace=True), nn.Dropout(0.2),
             nn.Linear(512, num_classes),
         )
+        self.tag_head = tag_head_of(512, num_tags)
 
     def forward(self, images: Tensor) -> ModelOutput:
-        """images: [B, 3, H, W] → logits [B, num_classes], embedding [B, 512]."""
+        """images: [B, 3, H, W] → logits [B, num_classes], embedding [B, 512] (and tag_logits [B, tags])."""
         hidden = self.classifier[:-1](self.features(images))  # [B, 512]
-        return model_output(self.classifier[-1](hidden), hidden)
+        return model_output(self.classifier[-1](hidden), hidden, tag_logits=tags_of(self.tag_head, hidden))

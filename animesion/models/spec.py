@@ -1,8 +1,9 @@
 """``ModelSpec``: a model's own arguments, the one input of ``create_model`` and what a checkpoint rebuilds from.
 
 It holds what decides the weights' shapes and the forward pass (architecture, classes, input size, IFA
-head, vision+tags sizes, drop-path) and where the initial weights came from; nothing about how the model
-is trained. So a checkpoint outlives changes to the training options, as nanoGPT's ``model_args`` do.
+head, vision+tags sizes, the multi-label tag head, drop-path) and where the initial weights came from;
+nothing about how the model is trained. So a checkpoint outlives changes to the training options, as
+nanoGPT's ``model_args`` do.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ class ModelSpec(Strict):
     multimodal: bool = param(False, "vision+tags model: also reads a tag sequence (ViTs)")
     vocab_size: int | None = param(None, "multimodal: number of tag token ids")
     max_text_seq_len: int = param(16, "multimodal: tag sequence length")
-    tag_head: bool = param(False, "multimodal: a masked-tag head predicts tags (trained with a mask_schedule)")
+    masked_tag_head: bool = param(False, "multimodal: a masked-tag head fills masked tag tokens (trained with a "
+                                  "mask_schedule)")
+    num_tags: int = param(0, "tags of the multi-label tag head, which reads the embedding (0: no tag head)")
     drop_path: float = param(0.0, "stochastic depth rate of the ViT blocks (training only)")
     pretrained: bool = param(False, "start from ImageNet weights (when building for training)")
     pretrained_path: str = param("", "local file of the pretrained weights")
@@ -39,8 +42,10 @@ class ModelSpec(Strict):
             self.fail(problem)
         if self.multimodal and not self.vocab_size:
             self.fail("multimodal=True needs vocab_size, the tag tokenizer's number of ids.")
-        if self.tag_head and not self.multimodal:
-            self.fail("tag_head=True predicts tags, which only multimodal=True models read.")
+        if self.masked_tag_head and not self.multimodal:
+            self.fail("masked_tag_head=True fills tag tokens, which only multimodal=True models read.")
+        if self.num_tags < 0:
+            self.fail(f"num_tags must be 0 (no tag head) or positive, got {self.num_tags}.")
 
     @property
     def is_vit(self) -> bool:

@@ -10,7 +10,7 @@ from torch import Tensor, nn
 
 from .catalog import ViTSize
 from .ifa import IFAHead
-from .output import ModelOutput, model_output
+from .output import ModelOutput, model_output, tag_head_of, tags_of
 from .pretrained import load_vit_weights, vit_weights_file
 
 
@@ -21,12 +21,13 @@ class ViTClassifier(nn.Module):
     original Animesion ViTs.
     """
 
-    def __init__(self, *, vit: VisionTransformer, num_classes: int, ifa: bool = False) -> None:
+    def __init__(self, *, vit: VisionTransformer, num_classes: int, ifa: bool = False, num_tags: int = 0) -> None:
         super().__init__()
         self.vit = vit
         depth, dim = len(vit.blocks), vit.embed_dim
         self.head = IFAHead(num_layers=depth, dim=dim, num_classes=num_classes) if ifa else nn.Linear(dim, num_classes)
         self.ifa = ifa
+        self.tag_head = tag_head_of(dim, num_tags)
 
     def group_matcher(self, coarse: bool = False) -> dict:
         """timm's parameter groups, for layer-wise LR decay: the embeddings first, then one group per block
@@ -59,10 +60,12 @@ class ViTClassifier(nn.Module):
         return (self.head[-1] if self.ifa else self.head)(embedding), embedding
 
     def forward(self, images: Tensor) -> ModelOutput:
-        """images: [B, 3, H, W] → logits [B, classes], embedding [B, D] (and layer_cls [B, L, D] with IFA)."""
+        """images: [B, 3, H, W] → logits [B, classes], embedding [B, D] (and layer_cls [B, L, D] with IFA,
+        tag_logits [B, tags] with a tag head)."""
         tokens, layer_cls = self.encode(self.embed(images))
         logits, embedding = self.classify(tokens, layer_cls)
-        return model_output(logits, embedding, layer_cls=layer_cls if self.ifa else None)
+        return model_output(logits, embedding, layer_cls=layer_cls if self.ifa else None,
+                            tag_logits=tags_of(self.tag_head, embedding))
 
 
 def make_vit_trunk(arch: ViTSize, image_size: int, pretrained: bool = False, pretrained_path: str = "",

@@ -28,7 +28,7 @@ from torch import Tensor, nn
 from ..errors import ConfigError
 from ..models.output import ModelOutput, model_output
 from ..registry import Registry
-from .onnx import OUTPUTS, onnx_program
+from .onnx import TAG_OUTPUT, onnx_program
 from .predictor import Predictor
 
 
@@ -72,10 +72,12 @@ class OnnxRuntimeModel(nn.Module):
         self.anchor = nn.Parameter(torch.empty(0), requires_grad=False)
 
     def forward(self, images: Tensor) -> ModelOutput:
-        """images [B, 3, H, W] (any device, fp32) → logits [B, num_classes] and embedding [B, D] on the CPU."""
+        """images [B, 3, H, W] (any device, fp32) → logits [B, num_classes], embedding [B, D] and, with a tag
+        head, tag_logits [B, tags], on the CPU."""
         feed = {self.input_name: images.detach().float().cpu().contiguous().numpy()}
-        found = dict(zip(OUTPUTS, (torch.from_numpy(a) for a in self.session.run(list(OUTPUTS), feed))))
-        return model_output(found["logits"], found["embedding"])
+        names = [o.name for o in self.session.get_outputs()]
+        found = dict(zip(names, (torch.from_numpy(a) for a in self.session.run(names, feed))))
+        return model_output(found["logits"], found["embedding"], tag_logits=found.get(TAG_OUTPUT))
 
 
 def onnx_runtime(model: nn.Module, image_size: int) -> nn.Module:

@@ -36,11 +36,13 @@ class InferenceResult:
     ``unknown`` when the score is below the threshold; ``top1_prob`` stays the best match's probability
     among the characters, and ``confidence`` is that of the answer, unknown), ``tags`` when tagging, and
     ``notes`` (empty, or why the answer may suffer: a truncated file). ``failures``: one row per file that
-    could not be read (file, reason). ``embeddings``: [N, D] L2-normalised, one row per row of ``table``."""
+    could not be read (file, reason). ``embeddings``: [N, D] L2-normalised, one row per row of ``table``;
+    ``tag_scores`` [N, tags]: a tag head's probabilities, when tagging with one (else None)."""
 
     table: pd.DataFrame
     failures: pd.DataFrame
     embeddings: Tensor = field(repr=False)
+    tag_scores: Tensor | None = field(default=None, repr=False)
 
     def top_lists(self, files: list[str]) -> tuple[list[list[str]], list[list[float]]]:
         """The candidates of ``files`` (rows of ``table``): top-k character names and their probabilities,
@@ -131,11 +133,13 @@ def _rows(files: list[str], answers: Answers, notes: list[str]) -> list[dict[str
 
 def predict_files(predictor: Predictor, files: Sequence[Path], batch_size: int = 32, top_k: int = 5, *,
                   gallery: Prototypes | None = None, threshold: float | None = None, tags: bool = False,
+                  tag_rule: str | float = "calibrated", tag_overrides: dict[str, float] | None = None,
                   progress: bool = True, workers: int = -1) -> InferenceResult:
     """The :func:`recognise` answers (and embeddings) of ``files``, ``batch_size`` images per pass.
 
     ``gallery``, ``threshold``: the enrolled characters and the unknown threshold (None: the calibrated one).
-    ``tags``: also the predicted tag set of each image (vision+tags checkpoints with a mask schedule).
+    ``tags``: also the predicted tag set of each image (a tag head's at ``tag_rule`` and ``tag_overrides``,
+    or a vision+tags model's masked tags).
     ``workers``: processes that decode the next batches while the model classifies this one (-1 picks for
     the cores; fewer than ``MIN_BATCHES_FOR_WORKERS`` batches are read in this process).
     """
@@ -146,17 +150,22 @@ def predict_files(predictor: Predictor, files: Sequence[Path], batch_size: int =
     workers = resolve_workers(workers, predictor.device.type) if batches >= MIN_BATCHES_FOR_WORKERS else 0
     loader = DataLoader(dataset, batch_size=batch_size, num_workers=max(workers, 0), collate_fn=collate_files,
                         pin_memory=predictor.device.type == "cuda")
-    rows, failures, embeddings = [], [], []
+    rows, failures, embeddings, scores = [], [], [], []
     for batch in progress_bar(loader, desc="classifying", disable=not progress):
         failures += batch["failures"]
         if batch["images"] is None:
             continue
-        answers = recognise(predictor, batch["images"], gallery, threshold, top_k, tags)
+        answers = recognise(predictor, batch["images"], gallery, threshold, top_k, tags, tag_rule, tag_overrides)
         embeddings.append(answers.embeddings)
+        if answers.tag_scores is not None:
+            scores.append(answers.tag_scores)
         rows += _rows(batch["files"], answers, batch["notes"])
+    tag_scores = torch.cat(scores) if scores else None
+    if tag_scores is None and tags and predictor.has_tag_head:
+        tag_scores = torch.empty(0, len(predictor.tag_set))
     return InferenceResult(pd.DataFrame(rows) if rows else pd.DataFrame(columns=_columns(predictor, top_k, tags)),
                            pd.DataFrame(failures, columns=["file", "reason"]),
-                           torch.cat(embeddings) if embeddings else torch.empty(0, 0))
+                           torch.cat(embeddings) if embeddings else torch.empty(0, 0), tag_scores)
 
 
 def _columns(predictor: Predictor, top_k: int, tags: bool) -> list[str]:

@@ -15,7 +15,8 @@ class Predictions:
     Models with a masked-tag head, on a loader with tags, also give ``token_pred`` [N, T] (the most
     likely token at every tag position) and ``token_loss`` [N] (mean cross-entropy over the sample's
     tag tokens); ``loss`` is then class plus token cross-entropy, as in training. ``embeddings`` [N, D]
-    (L2-normalised) when asked for.
+    (L2-normalised) when asked for. Models with a multi-label tag head give ``tag_scores`` [N, tags] (sigmoid
+    probabilities) and, on a loader with tag targets, ``tag_targets`` [N, tags] (multi-hot).
     """
 
     labels: torch.Tensor
@@ -26,6 +27,8 @@ class Predictions:
     token_pred: torch.Tensor | None = None
     token_loss: torch.Tensor | None = None
     embeddings: torch.Tensor | None = None
+    tag_scores: torch.Tensor | None = None
+    tag_targets: torch.Tensor | None = None
 
     @classmethod
     def empty(cls, k: int) -> Predictions:

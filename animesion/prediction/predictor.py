@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 from ..data.images import load_rgb
 from ..data.loaders import eval_loader
 from ..data.records import Record
+from ..data.tag_set import TagSet
 from ..data.tag_tokens import IGNORE
 from ..data.tokenization.base import TagTokenizer
 from ..data.transforms import decode_size, eval_transform
@@ -35,6 +36,7 @@ from ..performance import autocast, pick_device, prepare_model
 from ..utils.progress import progress_bar
 from .open_set import OpenSet
 from .predictions import Predictions
+from .tag_thresholds import TagThresholds
 
 
 class Predictor:
@@ -47,7 +49,8 @@ class Predictor:
     def __init__(self, model: nn.Module, spec: ModelSpec, class_names: Sequence[str], *,
                  device: torch.device | str | None = None, mixed_precision: str = "no",
                  tokenizer: TagTokenizer | None = None, channels_last: bool | None = None,
-                 open_set: OpenSet | None = None) -> None:
+                 open_set: OpenSet | None = None, tag_set: TagSet | None = None,
+                 tag_thresholds: TagThresholds | None = None) -> None:
         self.device = torch.device(device) if device is not None else pick_device()
         self.model = prepare_model(model.to(self.device).eval(), channels_last=channels_last)
         self.spec = spec
@@ -55,6 +58,8 @@ class Predictor:
         self.mixed_precision = mixed_precision
         self.tokenizer = tokenizer
         self.open_set = open_set  # None: a checkpoint written without the calibration (no "unknown")
+        self.tag_set = tag_set  # the tag head's tags (None: no tag head)
+        self.tag_thresholds = tag_thresholds  # None: not calibrated (the default threshold is used)
         self.transform: T.Compose = eval_transform(spec.image_size)
         self.decode_size = decode_size(spec.image_size)  # large JPEGs decode at reduced scale, as in training
 
@@ -63,8 +68,11 @@ class Predictor:
         """The predictor of a loaded checkpoint, computing as its run did (``mixed_precision``)."""
         open_set = (OpenSet.from_stored(ckpt.calibration["tensors"], ckpt.calibration["meta"], ckpt.class_names)
                     if ckpt.calibration else None)
+        tagging = ckpt.tag_head or {}
         return cls(ckpt.model, ckpt.spec, ckpt.class_names, device=device, mixed_precision=ckpt.mixed_precision,
-                   tokenizer=ckpt.tokenizer, open_set=open_set)
+                   tokenizer=ckpt.tokenizer, open_set=open_set,
+                   tag_set=TagSet.from_meta(tagging["tags"]) if "tags" in tagging else None,
+                   tag_thresholds=TagThresholds.from_meta(tagging["thresholds"]) if "thresholds" in tagging else None)
 
     def with_model(self, model: nn.Module) -> Predictor:
         """The same predictor around another model computing the same function (a CPU fast path)."""
@@ -75,16 +83,22 @@ class Predictor:
 
     @property
     def can_tag(self) -> bool:
-        """True for vision+tags models trained with a mask schedule (they predict tags)."""
-        return self.spec.tag_head and self.tokenizer is not None
+        """True for models with a multi-label tag head, and for vision+tags models trained with a mask schedule."""
+        return self.has_tag_head or (self.spec.masked_tag_head and self.tokenizer is not None)
+
+    @property
+    def has_tag_head(self) -> bool:
+        """True when the model has a multi-label tag head (tags with scores and thresholds)."""
+        return self.tag_set is not None and self.spec.num_tags > 0
 
     def loader(self, records: Sequence[Record], image_root: Path, batch_size: int, workers: int = 0,
                with_tags: bool = False) -> DataLoader:
         """The labelled pictures of ``records`` in order, read as this predictor reads pictures (its eval
-        transform and decode size), for :meth:`predict_loader`. ``with_tags``: samples carry their tags as
-        tokens, the targets of a vision+tags model's tag predictions."""
+        transform and decode size), for :meth:`predict_loader`. ``with_tags``: samples carry their tags, as
+        tokens (the targets of a vision+tags model's tag predictions) and as the tag head's multi-hot targets."""
         return eval_loader(records, image_root, self.spec.image_size, batch_size, workers,
-                           tokenizer=self.tokenizer if with_tags else None)
+                           tokenizer=self.tokenizer if with_tags else None,
+                           tag_set=self.tag_set if with_tags else None)
 
     def load(self, path: str | Path) -> Image.Image:
         """Decode a picture as the model's inputs are decoded (RGB, reduced-size JPEG decoding)."""
@@ -103,9 +117,8 @@ class Predictor:
     def require_tags(self, tags: bool = True) -> None:
         """Stop with one sentence when ``tags`` are asked of a checkpoint that cannot predict them."""
         if tags and not self.can_tag:
-            raise AnimesionError("Predicting tags (mode 'recognition_tagging' or 'gen_tags') needs a checkpoint "
-                                 "trained with multimodal=True and a mask_schedule; this one has multimodal="
-                                 f"{self.spec.multimodal} and no masked-tag head.")
+            raise AnimesionError("Predicting tags needs a checkpoint trained with tag_head=True (any model), or a "
+                                 "vision+tags model trained with a mask_schedule; this one has no tag head.")
 
     def embeddings(self, images: Tensor | Sequence[Image.Image]) -> Tensor:
         """The L2-normalised embeddings [B, D] (on the CPU) of a batch [B, 3, S, S] or of decoded pictures."""
@@ -147,6 +160,10 @@ class Predictor:
                 values["loss"] = values["loss"] + values["token_loss"]
             if embeddings:
                 values["embeddings"] = embed(output)
+            if output["tag_logits"] is not None:
+                values["tag_scores"] = output["tag_logits"].float().sigmoid()
+                if "tag_targets" in batch:
+                    values["tag_targets"] = batch["tag_targets"]
             for key, value in values.items():
                 parts.setdefault(key, []).append(value.cpu())
         if own_bar:

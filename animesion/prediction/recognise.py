@@ -21,6 +21,7 @@ from ..models.output import ModelOutput
 from .confidence import answer_confidence
 from .open_set import UNKNOWN, Prototypes
 from .predictor import Predictor, embed
+from .tag_thresholds import thresholds_for
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,8 @@ class Answers:
     best cosine similarity, and ``unknown`` [N], with a calibration (else None and all False).
     ``confidence`` [N]: the chance (0–1) that the answer given is right (:mod:`.confidence`; for ``unknown``,
     that the picture is not its best match). ``embeddings`` [N, D] (L2-normalised); ``tags``: the predicted
-    tag set per picture, when asked for."""
+    tag set per picture, when asked for (a tag head's in the order of their scores), and ``tag_scores``
+    [N, tags] the tag head's probabilities (None for the masked tags of a vision+tags model)."""
 
     names: list[list[str]]
     probabilities: Tensor
@@ -44,6 +46,7 @@ class Answers:
     confidence: Tensor
     embeddings: Tensor
     tags: list[list[str]] | None = None
+    tag_scores: Tensor | None = None
 
     def __len__(self) -> int:
         return len(self.answers)
@@ -87,16 +90,31 @@ def _say_once_uncalibrated(_calibration: int) -> None:
 
 
 def recognise(predictor: Predictor, images: Tensor | Sequence[Image.Image], gallery: Prototypes | None = None,
-              threshold: float | None = None, k: int = 5, tags: bool = False) -> Answers:
+              threshold: float | None = None, k: int = 5, tags: bool = False, tag_rule: str | float = "calibrated",
+              tag_overrides: dict[str, float] | None = None) -> Answers:
     """Name each picture (a batch [B, 3, S, S] or decoded pictures) among the checkpoint's characters and the
-    enrolled ``gallery``, or call it unknown; ``tags``: also its predicted tag set (tag-predicting checkpoints)."""
+    enrolled ``gallery``, or call it unknown; ``tags``: also its predicted tag set (tag-predicting checkpoints):
+    a tag head's tags at ``tag_rule`` with the per-category ``tag_overrides`` (:mod:`.tag_thresholds`), or the
+    masked tags a vision+tags model fills."""
     predictor.require_tags(tags)
     batch = images if isinstance(images, Tensor) else predictor.to_batch(images)
     output = predictor.forward(batch)
     answers = answer(predictor, output, gallery, threshold, k)
-    if tags:
+    if tags and predictor.has_tag_head:
+        answers.tag_scores = output["tag_logits"].float().sigmoid().cpu()
+        answers.tags = chosen_tags(answers.tag_scores, predictor, tag_rule, tag_overrides)
+    elif tags:
         answers.tags = predictor.tokenizer.predicted_tags(output["token_logits"].argmax(-1).cpu())
     return answers
 
 
-__all__ = ["UNKNOWN", "Answers", "answer", "recognise"]
+def chosen_tags(scores: Tensor, predictor: Predictor, rule: str | float = "calibrated",
+                overrides: dict[str, float] | None = None) -> list[list[str]]:
+    """Each picture's tags whose scores [N, tags] pass their thresholds, best score first."""
+    passed = scores >= thresholds_for(scores, predictor.tag_set, predictor.tag_thresholds, rule, overrides)
+    order = scores.argsort(dim=1, descending=True)
+    names = predictor.tag_set.names
+    return [[names[j] for j in row if keep[j]] for row, keep in zip(order.tolist(), passed.tolist())]
+
+
+__all__ = ["UNKNOWN", "Answers", "answer", "chosen_tags", "recognise"]

@@ -15,6 +15,7 @@ from typing import Any
 import torch
 from accelerate import Accelerator
 from timm.data import Mixup
+from timm.data.mixup import one_hot
 from timm.utils import ModelEmaV3
 from torch import Tensor, nn
 from torch.optim import Optimizer
@@ -46,6 +47,16 @@ class Networks:
 
 
 @dataclass
+class BatchMixer:
+    """timm's mixup/cutmix on dense targets (``Mixup(multi_label=True, label_smoothing=0)`` over the classes and
+    the tags), with the run's class count and label smoothing, which :func:`_mix` applies to the classes."""
+
+    mixup: Mixup
+    classes: int
+    smoothing: float
+
+
+@dataclass
 class Stepper:
     """What one optimizer step needs: the networks, their optimizer and schedule, the loss, Accelerate, and
     the recipe's optional parts (``mixup``: timm's batch mixer; ``tags``: the masked-tag training)."""
@@ -55,7 +66,7 @@ class Stepper:
     scheduler: LRScheduler
     loss_fn: TrainingLoss
     accelerator: Accelerator
-    mixup: Mixup | None = None
+    mixup: BatchMixer | None = None
     tags: TagTraining | None = None
 
 
@@ -72,13 +83,13 @@ class Step:
 
 def prepare(stepper: Stepper, batch: dict[str, Any]) -> Step:
     """Mix the batch (mixup/cutmix) and mask its tags (mask schedule), as the recipe says."""
-    images, labels, tokens = batch["image"], batch["label"], batch.get("tokens")
+    images, labels, tokens, tags = batch["image"], batch["label"], batch.get("tokens"), batch.get("tag_targets")
     classes = labels
     if stepper.mixup is not None:
-        images, labels, classes = _mix(stepper.mixup, images, labels)
+        images, labels, classes, tags = _mix(stepper.mixup, images, labels, tags)
     masked = stepper.tags.masker(tokens) if tokens is not None and stepper.tags is not None else None
     inputs = {} if tokens is None else {"tokens": tokens if masked is None else masked.inputs}
-    return Step(images, inputs, Targets(labels, classes, None if masked is None else masked.labels), masked)
+    return Step(images, inputs, Targets(labels, classes, None if masked is None else masked.labels, tags), masked)
 
 
 def train_one_epoch(stepper: Stepper, loader: DataLoader, *, epoch: int, step: int, log_freq: int,
@@ -161,13 +172,20 @@ def _log_step(s: Stepper, where: tuple[int, int, int], loss: Tensor, bar: tqdm |
             log.info("tags: %s", line)
 
 
-def _mix(mixup: Mixup, images: Tensor, labels: Tensor) -> tuple[Tensor, ...]:
-    """timm's mixup/cutmix of a batch: (mixed images, the true labels kept, soft targets [B, classes]).
+def _mix(mixer: BatchMixer, images: Tensor, labels: Tensor, tags: Tensor | None) -> tuple[Tensor, ...]:
+    """timm's mixup/cutmix of a batch: (mixed images, the true labels kept, soft targets [B, classes], the tag
+    targets [B, tags] blended alike, or None).
 
-    timm pairs the batch with its mirror image and needs an even size; a batch that lost a picture to an
-    unreadable file gives up its last sample.
+    The mixer works on dense targets (timm's ``multi_label``): the smoothed one-hot classes, then the tags,
+    blended with the same λ, so the class targets are those of timm's single-label mixup and the tags follow
+    the pictures. timm pairs the batch with its mirror image and needs an even size; a batch that lost a picture
+    to an unreadable file gives up its last sample.
     """
     if len(images) % 2:
-        images, labels = images[:-1], labels[:-1]
-    mixed, targets = mixup(images, labels)
-    return mixed, labels, targets
+        images, labels, tags = images[:-1], labels[:-1], None if tags is None else tags[:-1]
+    classes, off = mixer.classes, mixer.smoothing / mixer.classes
+    dense = one_hot(labels, classes, on_value=1.0 - mixer.smoothing + off, off_value=off)  # [B, classes]
+    if tags is not None:
+        dense = torch.cat([dense, tags.to(dense.device, dense.dtype)], dim=1)  # [B, classes + tags]
+    mixed, targets = mixer.mixup(images, dense)
+    return mixed, labels, targets[:, :classes], None if tags is None else targets[:, classes:]

@@ -9,11 +9,14 @@ from typing import Any
 import pandas as pd
 
 from ..atomic import atomic_write
+from ..evaluation.multilabel import TAG_TABLE, per_tag_table, tag_metrics
 from ..evaluation.tag_results import TEST_TAGS_FILE, TagResults
 from ..models.checkpoint import load_checkpoint
 from ..models.factory import count_parameters
 from ..prediction.open_set import OpenSet
+from ..prediction.predictions import Predictions
 from ..prediction.predictor import Predictor
+from ..prediction.tag_thresholds import thresholds_for
 from .calibration import calibrate_best, store_calibration
 from .figures import write_figures
 from .loop import evaluate, tag_scorer
@@ -34,29 +37,49 @@ def finish(session: Session) -> TrainResult:
     s.accelerator.wait_for_everyone()  # the main process has written best.safetensors
     best_ckpt = load_checkpoint(run.checkpoint("best"), s.accelerator.device)
     best = Predictor.from_checkpoint(best_ckpt, s.accelerator.device)
-    open_set = calibrate_best(s, best)
+    calibration = calibrate_best(s, best)
+    best.tag_thresholds = calibration.tag_thresholds
     if s.main:
-        store_calibration(best_ckpt, open_set, [run.checkpoint("best_loss"), run.checkpoint("last")])
+        store_calibration(best_ckpt, calibration, [run.checkpoint("best_loss"), run.checkpoint("last")])
     test, test_preds = evaluate(best, s.loaders["test"], s.accelerator, s.max_steps, "testing",
                                 progress=s.show_progress)
     scorer = tag_scorer(s)
     tag_test = scorer(test_preds, "test") if scorer is not None else None
-    metrics = run_metrics(s, test, open_set, tag_test)
+    head_test = head_tag_results(best, test_preds)
+    metrics = run_metrics(s, test, calibration.open_set, tag_test)
     figures = {}
+    if head_test is not None:
+        metrics |= {f"test_{k}": v for k, v in head_test[0].items()} | {"test_tag_table": str(run.path / TAG_TABLE)}
     if s.main:
         if tag_test is not None:
             atomic_write(run.path / TEST_TAGS_FILE, lambda tmp: tag_test.table.to_csv(tmp, index=False))
+        if head_test is not None:
+            atomic_write(run.path / TAG_TABLE, lambda tmp: head_test[1].to_csv(tmp, index=False))
         figures = write_figures(run, s.config, pd.DataFrame(s.progress.history), s.progress.step)
         run.write_metrics(metrics)  # last: a run folder with metrics.json is a finished run
         clear_states(run)  # a finished run keeps its weights; resumable states only serve unfinished ones
     log.info("test top-1 %.2f%% top-5 %.2f%% (best val epoch %d)", test["top1"], test["top5"],
              s.progress.best_top1_epoch)
+    if head_test is not None:
+        found = head_test[0]
+        log.info("test tags: mAP %.3f, micro F1 %.3f, macro F1 %.3f at the calibrated thresholds, F1 %.3f at "
+                 "precision = recall; every tag in %s", found["tag_map"], found["tag_micro_f1"],
+                 found["tag_macro_f1"], found["tag_f1_at_pr"], TAG_TABLE)
     if tag_test is not None:
         log.info("test tags: micro F1 %.3f (precision %.3f, recall %.3f), macro F1 %.3f; all predictions in %s",
                  tag_test.scores["tag_micro_f1"], tag_test.scores["tag_micro_precision"],
                  tag_test.scores["tag_micro_recall"], tag_test.scores["tag_macro_f1"], TEST_TAGS_FILE)
     return TrainResult(run.path, pd.DataFrame(s.progress.history), metrics, run.checkpoint("best"),
                        run.checkpoint("last"), figures)
+
+
+def head_tag_results(predictor: Predictor, preds: Predictions) -> tuple[dict[str, float], pd.DataFrame] | None:
+    """The tag head's test metrics at the calibrated thresholds and its per-tag table (None without a tag head)."""
+    if preds.tag_targets is None:
+        return None
+    limits = thresholds_for(preds.tag_scores, predictor.tag_set, predictor.tag_thresholds, "calibrated")[0]
+    return (tag_metrics(preds.tag_scores, preds.tag_targets, limits),
+            per_tag_table(preds.tag_scores, preds.tag_targets, predictor.tag_set, limits))
 
 
 def run_metrics(session: Session, test: dict[str, float], open_set: OpenSet,
@@ -82,4 +105,4 @@ def run_metrics(session: Session, test: dict[str, float], open_set: OpenSet,
     return metrics
 
 
-__all__ = ["finish", "run_metrics"]
+__all__ = ["finish", "head_tag_results", "run_metrics"]

@@ -12,9 +12,11 @@ from accelerate import Accelerator
 from torch.utils.data import DataLoader
 
 from ..evaluation.metrics import summary
+from ..evaluation.multilabel import tag_metrics
 from ..evaluation.tag_results import TagResults, tag_results
 from ..prediction.predictions import Predictions
 from ..prediction.predictor import Predictor
+from ..prediction.tag_thresholds import DEFAULT_THRESHOLD
 from ..utils.progress import progress_bar
 from .best import record_best
 from .distributed import gather_predictions
@@ -92,6 +94,9 @@ def _train_and_validate(s: Session, epoch: int, bars: tuple, scorer: Callable | 
            "val_time_s": time.perf_counter() - validated}
     if scorer is not None:
         row |= {f"val_{k}": v for k, v in scorer(val_preds, "val").scores.items()}
+    if val_preds.tag_targets is not None:  # the tag head, before any threshold is calibrated: mAP and F1 at P = R
+        found = tag_metrics(val_preds.tag_scores, val_preds.tag_targets, DEFAULT_THRESHOLD)
+        row |= {"val_tag_map": found["tag_map"], "val_tag_f1_at_pr": found["tag_f1_at_pr"]}
     return row, val, stats["optimizer_steps"]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
 import torch.nn.functional as F
 from timm.loss import SoftTargetCrossEntropy
@@ -18,6 +19,7 @@ from ..config.train import TrainConfig
 from ..data.tag_tokens import IGNORE
 from ..models.ifa import exclusion_loss
 from ..models.output import ModelOutput
+from ..optim.tag_losses import TAG_LOSSES, TagLoss
 from ..registry import Registry
 
 
@@ -25,11 +27,13 @@ from ..registry import Registry
 class Targets:
     """What one batch is trained towards. ``labels`` [B]: the true classes. ``classes``: the class targets,
     the labels [B] or, after mixup/cutmix, soft targets [B, classes]. ``token_labels`` [B, T]: the ids of the
-    masked tag tokens (-100 elsewhere), when the batch's tags were masked."""
+    masked tag tokens (-100 elsewhere), when the batch's tags were masked. ``tags`` [B, tags]: the tag head's
+    multi-hot targets (blended under mixup/cutmix)."""
 
     labels: Tensor
     classes: Tensor
     token_labels: Tensor | None = None
+    tags: Tensor | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,18 @@ def _masked_tags(output: ModelOutput, targets: Targets, config: TrainConfig) -> 
     return token_cross_entropy(output["token_logits"].float(), targets.token_labels)
 
 
+def _tag_head(output: ModelOutput, targets: Targets, config: TrainConfig) -> Tensor | None:
+    """The tag head's ``tag_loss`` (BCE or asymmetric) against the multi-hot targets."""
+    if targets.tags is None or output["tag_logits"] is None:
+        return None
+    return _tag_loss(config.tag_loss)(output["tag_logits"].float(), targets.tags.to(output["tag_logits"].device))
+
+
+@cache
+def _tag_loss(name: str) -> TagLoss:
+    return TAG_LOSSES.get(name)()
+
+
 def _exclusion(output: ModelOutput, targets: Targets, config: TrainConfig) -> Tensor | None:
     if output["layer_cls"] is None:
         return None
@@ -80,6 +96,7 @@ def _exclusion(output: ModelOutput, targets: Targets, config: TrainConfig) -> Te
 
 LOSS_TERMS.register("ce")(LossTerm(lambda config: True, _class_cross_entropy))
 LOSS_TERMS.register("tokens")(LossTerm(lambda config: config.mask_schedule is not None, _masked_tags))
+LOSS_TERMS.register("tags")(LossTerm(lambda config: config.tag_head, _tag_head, lambda config: config.tag_loss_weight))
 LOSS_TERMS.register("exclusion")(LossTerm(lambda config: config.exclusion_loss, _exclusion,
                                           lambda config: -config.exclusion_weight))
 

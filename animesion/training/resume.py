@@ -21,10 +21,13 @@ import torch
 from ..atomic import atomic_write
 from ..config.train import TrainConfig
 from ..errors import CheckpointError
+from ..models.checkpoint import current_weight_names
 from .run_dir import NOT_IN_RUN_NAME, RunDir
 
 log = logging.getLogger(__name__)
-FORMAT = "animesion-state-1"
+FORMAT = "animesion-state-2"
+FORMAT_1 = "animesion-state-1"  # weights named as checkpoint format 2 (converted when read)
+WEIGHTS = {"model": "", "model_ema": "module."}  # objects that are the network's weights → their names' prefix
 
 
 class Stateful(Protocol):
@@ -64,8 +67,11 @@ def load_state(path: Path) -> dict[str, Any]:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # whatever the cause, the file cannot be resumed from
         raise CheckpointError(f"'{path}' is not a readable training state ({err}).") from None
-    if not isinstance(state, dict) or state.get("format") != FORMAT:
+    if not isinstance(state, dict) or state.get("format") not in (FORMAT, FORMAT_1):
         raise CheckpointError(f"'{path}' is not an Animesion training state.")
+    if state["format"] == FORMAT_1:
+        state["objects"] = {name: current_weight_names(obj, WEIGHTS[name]) if name in WEIGHTS else obj
+                            for name, obj in state["objects"].items()}
     return state
 
 

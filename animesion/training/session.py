@@ -26,10 +26,12 @@ from ..data.dataset import DatasetSplits, ImageDataset, fits_in_memory, load_dat
 from ..data.loaders import eval_loader
 from ..data.mask_schedules import ScheduleSteps
 from ..data.masking import TagMasker
+from ..data.tag_set import TagSet
 from ..data.tag_tokens import TaggedImages
 from ..data.tokenization import build_tokenizer
 from ..data.tokenization.base import TagTokenizer
 from ..data.transforms import decode_size
+from ..errors import ConfigError
 from ..models.factory import count_parameters, create_model
 from ..models.spec import ModelSpec
 from ..optim.optimizers import create_optimizer
@@ -37,7 +39,7 @@ from ..optim.schedules import group_factors
 from ..performance import prepare_model, resolve_workers
 from ..prediction.predictor import Predictor
 from ..tracking import PROJECT, hparams, init_kwargs
-from .engine import Networks, Stepper
+from .engine import BatchMixer, Networks, Stepper
 from .losses import TrainingLoss
 from .resume import Progress, Stateful, clear_states, newest_state, restore_state
 from .rng import restore_rng
@@ -100,20 +102,20 @@ def should_cache(config: TrainConfig, data: DatasetSplits) -> bool:
 
 
 def build_loaders(config: TrainConfig, data: DatasetSplits, workers: int = 0, tokenizer: TagTokenizer | None = None,
-                  cache: bool = False) -> dict[str, DataLoader]:
+                  cache: bool = False, tag_set: TagSet | None = None) -> dict[str, DataLoader]:
     """Train (the recipe's augmentation, epoch-seeded shuffle) and val/test loaders (:func:`eval_loader`: in
     order, every sample, as a predictor reads pictures). With a ``tokenizer`` (vision+tags models) every sample
-    also carries its tags as tokens. ``cache``: train and val keep their decoded pictures in memory (test is
-    read once)."""
+    also carries its tags as tokens; with a ``tag_set`` (a tag head's) as multi-hot targets. ``cache``: train
+    and val keep their decoded pictures in memory (test is read once)."""
     augment = train_transform(config.image_size, aa=config.aa, scale=config.scale, reprob=config.reprob)
     train = ImageDataset(data.splits["train"], data.image_root, augment, draft_size=decode_size(config.image_size),
-                         cache=cache)
+                         cache=cache, tag_set=tag_set)
     if tokenizer is not None:
         train = TaggedImages(train, tokenizer, shuffle=config.shuffle_tokens)
     loaders = {"train": make_train_loader(train, config.batch_size, workers, config.seed)}
     for split in ("val", "test"):
         loaders[split] = eval_loader(data.splits[split], data.image_root, config.image_size, config.batch_size,
-                                     workers, tokenizer=tokenizer, cache=cache and split == "val")
+                                     workers, tokenizer=tokenizer, cache=cache and split == "val", tag_set=tag_set)
     return loaders
 
 
@@ -121,32 +123,35 @@ def setup(config: TrainConfig, run: RunDir, accelerator: Accelerator, writer: Ba
           show_progress: bool = True) -> Session:
     """Build everything the run needs, in an order that keeps the random streams of earlier versions."""
     set_seed(config.seed, device_specific=True)  # seed + process index: own dropout streams per process
-    data = load_dataset(config.dataset_name, config.dataset_path, with_tags=config.multimodal, seed=config.seed,
-                        progress=show_progress)
+    data = load_dataset(config.dataset_name, config.dataset_path, with_tags=config.multimodal or config.tag_head,
+                        seed=config.seed, progress=show_progress)
     workers = resolve_workers(config.no_cpu_workers, accelerator.device.type, accelerator.num_processes)
     tokenizer = build_tokenizer(config.tokenizer, data, config.max_text_seq_len) if config.multimodal else None
-    spec = config.model_spec(data.num_classes, tokenizer.vocab_size if tokenizer else None)
+    tag_set = head_tags(config, data)
+    spec = config.model_spec(data.num_classes, tokenizer.vocab_size if tokenizer else None,
+                             len(tag_set) if tag_set else 0)
     cached = should_cache(config, data)
     model = create_model(spec)
     loaded = load_initial_weights(model, config) if config.checkpoint_path else None
     if tokenizer is not None:
         model.use_tokenizer(tokenizer)
     module = prepare_model(model, channels_last=config.channels_last)  # same function, faster layout
-    loaders = build_loaders(config, data, workers, tokenizer, cached)
+    loaders = build_loaders(config, data, workers, tokenizer, cached, tag_set)
     log.info("%d data-loading worker process(es) per loader; decoded pictures %s", workers,
              "kept in memory" if cached else "decoded every epoch")
     max_steps = config.log_freq * 3 if config.debugging else None
     batches = min(len(loaders["train"]), max_steps or len(loaders["train"]))
     steps_per_epoch = math.ceil(batches / config.gradient_accumulation_steps)  # optimizer steps
-    stepper, loaders = _stepper(config, accelerator, module, loaders, steps_per_epoch, data.num_classes, tokenizer)
+    stepper, loaders = _stepper(config, accelerator, module, loaders, steps_per_epoch,
+                                (data.num_classes, spec.num_tags), tokenizer)
     networks = stepper.networks
     predictor = Predictor(networks.kept, spec, data.class_names, device=accelerator.device,
                           mixed_precision=config.mixed_precision, tokenizer=tokenizer,
-                          channels_last=config.channels_last)
+                          channels_last=config.channels_last, tag_set=tag_set)
     stateful = _stateful(stepper)
     progress, resumed_from = _start(config, run, accelerator, stateful)
     meta = {"spec": spec, "class_names": data.class_names, "training": config.to_dict(), "vocab": data.vocab,
-            "tokenizer": tokenizer}
+            "tokenizer": tokenizer, "tag_head": {"tags": tag_set.to_meta()} if tag_set else None}
     session = Session(config, run, accelerator, writer, data, loaders, workers, cached, spec, stepper, predictor,
                       meta, stateful, progress, steps_per_epoch, max_steps, resumed_from, loaded, show_progress)
     _announce(session)
@@ -154,7 +159,7 @@ def setup(config: TrainConfig, run: RunDir, accelerator: Accelerator, writer: Ba
 
 
 def _stepper(config: TrainConfig, accelerator: Accelerator, module: Any, loaders: dict[str, DataLoader],
-             steps_per_epoch: int, num_classes: int,
+             steps_per_epoch: int, outputs: tuple[int, int],
              tokenizer: TagTokenizer | None) -> tuple[Stepper, dict[str, DataLoader]]:
     """The optimizer, schedule, compiled and prepared network, weight average, loss, mixup and tag masking."""
     optimizer = create_optimizer(module, opt=config.opt, lr=config.peak_lr, weight_decay=config.weight_decay,
@@ -171,8 +176,20 @@ def _stepper(config: TrainConfig, accelerator: Accelerator, module: Any, loaders
            if config.model_ema else None)
     tags = _tag_training(config, tokenizer, steps_per_epoch * config.no_epochs)
     stepper = Stepper(Networks(module, step, ema), optimizer, scheduler, TrainingLoss(config), accelerator,
-                      _mixup(config, num_classes), tags)
+                      _mixup(config, *outputs), tags)
     return stepper, dict(zip(("train", "val", "test"), prepared))
+
+
+def head_tags(config: TrainConfig, data: DatasetSplits) -> TagSet | None:
+    """The tag head's tags (``tag_head``): the train split's, seen on ``tag_min_count`` pictures or more."""
+    if not config.tag_head:
+        return None
+    tag_set = TagSet.build((r.tags for r in data.splits["train"]), config.tag_min_count)
+    if not len(tag_set):
+        raise ConfigError(f"tag_head=True needs tagged pictures, but no tag is on {config.tag_min_count} or more of "
+                          f"{data.name}'s train pictures; give the dataset tags (02 reads caption files) or set "
+                          "tag_head=False.")
+    return tag_set
 
 
 def _stateful(stepper: Stepper) -> dict[str, Stateful]:
@@ -187,12 +204,15 @@ def _stateful(stepper: Stepper) -> dict[str, Stateful]:
     return stateful
 
 
-def _mixup(config: TrainConfig, num_classes: int) -> Mixup | None:
-    """timm's batch mixer for ``mixup``/``cutmix`` (None when both are 0); it applies the label smoothing too."""
+def _mixup(config: TrainConfig, num_classes: int, num_tags: int) -> BatchMixer | None:
+    """timm's batch mixer for ``mixup``/``cutmix`` over the classes and the tag head's tags (None when both
+    alphas are 0); the label smoothing is applied to the classes."""
     if not (config.mixup or config.cutmix):
         return None
-    return Mixup(mixup_alpha=config.mixup, cutmix_alpha=config.cutmix, prob=config.mixup_prob,
-                 switch_prob=config.mixup_switch_prob, label_smoothing=config.smoothing, num_classes=num_classes)
+    mixup = Mixup(mixup_alpha=config.mixup, cutmix_alpha=config.cutmix, prob=config.mixup_prob,
+                  switch_prob=config.mixup_switch_prob, label_smoothing=0.0, num_classes=num_classes + num_tags,
+                  multi_label=True)
+    return BatchMixer(mixup, num_classes, config.smoothing)
 
 
 def _tag_training(config: TrainConfig, tokenizer: TagTokenizer | None, total_steps: int) -> TagTraining | None:
@@ -255,4 +275,4 @@ def _announce(session: Session) -> None:
                         "from tags; set mask_schedule to train it to predict them")
 
 
-__all__ = ["Session", "build_loaders", "setup", "should_cache"]
+__all__ = ["Session", "build_loaders", "head_tags", "setup", "should_cache"]

@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test lint lab bench bench-recipes bench-open-set clean
+.PHONY: setup demo test lint lab bench bench-recipes bench-open-set bench-tagging clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,9 @@ bench-recipes: setup  ## original vs modern recipe on real faces (DATA=folder), 
 
 bench-open-set: setup  ## enrolment and "unknown" on real faces (DATA=folder), writes benchmarks/open_set.md
 	$(BIN)/python -m benchmarks.open_set $(BENCH_DATA)
+
+bench-tagging: setup  ## tag head vs vision+tags ViT, captioning speed (DATA=DAF:re-layout root with tags; default synthetic), writes benchmarks/tagging.md
+	$(BIN)/python -m benchmarks.tagging $(BENCH_DATA)
 
 clean:  ## remove generated data and outputs (keeps .venv)
 	rm -rf data outputs/notebooks outputs/*/ .pytest_cache

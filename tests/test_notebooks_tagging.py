@@ -50,3 +50,33 @@ def test_train_notebook_learns_tags_and_plots_the_schedule(tiny_dataset, tmp_pat
     assert metrics["test_tag_micro_f1"] > 0.35 and 0 <= metrics["test_tag_macro_f1"] <= 1
     assert (run / "figures" / "mask_schedule.png").is_file()
     assert len(read_tags_csv(run / "test_tag_predictions.csv")) == 12
+
+
+@pytest.mark.notebook
+def test_tag_head_through_03_and_05_draws_tag_scores(tiny_dataset, tmp_path):
+    """03 with ``tag_head`` draws the test pictures' tag scores; 05 tags with it and draws them too."""
+    import nbformat
+
+    results = tmp_path / "outputs"
+    params = {"model_name": "shallow", "image_size": 32, "batch_size": 16, "no_epochs": 2, "log_freq": 3,
+              "tag_head": True, "run_name": "tag_head", "no_cpu_workers": 0}
+    run_notebook("03_train", {**params, "dataset_path": str(tiny_dataset), "results_dir": str(results)},
+                 output=tmp_path / "03.ipynb", progress=False)
+    assert "test_tag_map" in json.loads((results / "tag_head" / "metrics.json").read_text())
+    run_notebook("05_inference", {"checkpoint_path": str(results / "tag_head" / "best.safetensors"),
+                                  "mode": "recognition_tagging", "results_dir": str(results), "max_display": 2,
+                                  "test_path": str(tiny_dataset / "faces" / "0000"), "tag_threshold": "mcut"},
+                 output=tmp_path / "05.ipynb", progress=False)
+    for name, drawing in (("03.ipynb", "checkpoint_tag_examples("), ("05.ipynb", "tag_scores_figure(")):
+        cells = nbformat.read(tmp_path / name, as_version=4).cells
+        drawn = [c for c in cells if c.cell_type == "code" and drawing in c.source and "import" not in c.source]
+        # the drawing cell ran (figures are not kept under the tests' Agg backend), without an error
+        assert len(drawn) == 1 and drawn[0].execution_count, name
+        assert not any(o.get("output_type") == "error" for o in drawn[0].outputs), name
+    figures = tmp_path / "figures"
+    from animesion.inference.tag_view import checkpoint_tag_examples
+
+    checkpoint_tag_examples(results / "tag_head" / "best.safetensors", count=1).savefig(figures.with_suffix(".png"))
+    assert figures.with_suffix(".png").stat().st_size > 5000
+    table = pd.read_csv(results / "inference" / "predictions.csv")
+    assert table["tags"].map(lambda t: len(eval(t))).min() >= 1  # mcut gives every picture at least one tag

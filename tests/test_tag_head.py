@@ -190,3 +190,60 @@ def test_second_format_checkpoints_convert_their_masked_tag_head(tmp_path):
     images = torch.randn(2, 3, 32, 32)
     with torch.no_grad():
         assert torch.equal(loaded.model(images)["token_logits"], model(images)["token_logits"])
+
+
+def test_onnx_graph_gives_the_tag_head_its_logits_at_any_batch(tag_run):
+    from animesion.prediction.fast import make_fast
+
+    predictor = Predictor.from_checkpoint(load_checkpoint(tag_run.best_checkpoint))
+    fast = make_fast(predictor, "onnx")
+    for batch in (1, 5):
+        images = torch.randn(batch, 3, predictor.spec.image_size, predictor.spec.image_size)
+        expected, got = predictor.forward(images), fast.forward(images)
+        assert got["tag_logits"].shape == (batch, predictor.spec.num_tags)
+        assert torch.allclose(got["tag_logits"], expected["tag_logits"].cpu(), atol=1e-4)
+
+
+def test_caption_tree_goes_through_02_03_04_and_captions(tiny_dataset, tmp_path):
+    """A folder tree of pictures with caption files → 02 → 03 (tag head) → 04's per-tag table → captions."""
+    from animesion.config.evaluate import EvaluateConfig
+    from animesion.config.make_dataset import MakeDatasetConfig
+    from animesion.data.dataset import load_dataset
+    from animesion.evaluation.report import evaluate_checkpoint, save_report
+    from animesion.make_dataset import make_dataset
+
+    data = load_dataset("synthetic", tiny_dataset, with_tags=True, progress=False)
+    tree = tmp_path / "tree"
+    for record in data.splits["train"] + data.splits["val"] + data.splits["test"]:
+        target = tree / data.class_names[record.class_id] / Path(record.path).name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes((data.image_root / record.path).read_bytes())
+        # as people's captions hold them: underscores, a weight, a trigger word
+        words = [t.replace(" ", "_") for t in record.tags] + ["(my_trigger:1.1)"]
+        target.with_suffix(".txt").write_text(", ".join(words))
+    made = tmp_path / "made"
+    make_dataset(MakeDatasetConfig(input_path=str(tree), dataset_path=str(made), undesired_tags="my_trigger",
+                                   min_images_per_class=2), progress=False)
+    read = load_dataset("danbooruFaces", made, with_tags=True, progress=False)
+    assert {t for r in read.splits["train"] for t in r.tags} == {t for r in data.splits["train"] for t in r.tags}
+    result = train(tiny_train_config(made, tmp_path / "runs", dataset_name="danbooruFaces", tag_head=True,
+                                     run_name="tree_tags"), progress=False)
+    report = evaluate_checkpoint(EvaluateConfig(checkpoint_path=str(result.best_checkpoint), no_cpu_workers=0,
+                                                retrieval=False), progress=False)
+    assert report.tags is not None and len(report.tags.table) == load_checkpoint(result.best_checkpoint).spec.num_tags
+    assert {"tag_map", "tag_micro_f1"} <= set(report.summary)
+    out = save_report(report, max_gallery=0)
+    assert (out / "tag_table.csv").is_file() and (out / "tag_precision_recall.png").is_file()
+    pictures = tmp_path / "new"
+    pictures.mkdir()
+    for source in sorted(tree.rglob("*.jpg"))[:3]:
+        (pictures / source.name).write_bytes(source.read_bytes())
+    assert tag_main([str(pictures), "--checkpoint_path", str(result.best_checkpoint), "--thresh", "mcut"]) == 0
+    assert len(list(pictures.glob("*.txt"))) == 3
+
+
+def test_tag_score_figures_draw_one_row_per_picture(tag_run):
+    from animesion.inference.tag_view import checkpoint_tag_examples
+
+    fig = checkpoint_tag_examples(tag_run.best_checkpoint, count=2)
+    assert len(fig.axes) == 4 and fig.axes[1].get_xlim() == (0, 1)

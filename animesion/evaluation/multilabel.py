@@ -9,6 +9,9 @@ macro F1 averages the F1 of each tag with a positive.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import numpy as np
 import pandas as pd
 import torch
 from torch import Tensor
@@ -63,4 +66,45 @@ def per_tag_table(scores: Tensor, targets: Tensor, tag_set: TagSet, thresholds: 
     return table.sort_values(["ap", "support"], ascending=[True, False], na_position="last").reset_index(drop=True)
 
 
-__all__ = ["TAG_TABLE", "average_precision", "micro_macro_f1", "per_tag_table", "tag_metrics"]
+def pooled_pr_curve(scores: Tensor, targets: Tensor, points: int = 101) -> tuple[np.ndarray, np.ndarray]:
+    """Precision and recall of every (picture, tag) decision pooled, at ``points`` thresholds from 0 to 1."""
+    truth = targets > 0.5
+    precision, recall = [], []
+    for limit in np.linspace(0, 1, points):
+        chosen = scores >= float(limit)
+        tp = float((chosen & truth).sum())
+        precision.append(tp / max(float(chosen.sum()), 1) if chosen.any() else 1.0)
+        recall.append(tp / max(float(truth.sum()), 1))
+    return np.array(precision), np.array(recall)
+
+
+@dataclass
+class TagReport:
+    """A tag head's results on a split: ``metrics`` (:func:`tag_metrics` at the thresholds used), the per-tag
+    ``table`` (:func:`per_tag_table`), and the pooled precision-recall curve with its operating points."""
+
+    metrics: dict[str, float]
+    table: pd.DataFrame
+    precision: np.ndarray
+    recall: np.ndarray
+    points: dict[str, tuple[float, float]]
+
+    def worst(self, n: int = 10, min_support: int = 3) -> pd.DataFrame:
+        """The ``n`` tags with the lowest AP among those on at least ``min_support`` pictures."""
+        return self.table[self.table["support"] >= min_support].head(n)
+
+
+def tag_report(scores: Tensor, targets: Tensor, tag_set: TagSet, thresholds: Tensor) -> TagReport:
+    """The :class:`TagReport` of scores [N, T] and multi-hot targets [N, T] at per-tag ``thresholds`` [T]."""
+    precision, recall = pooled_pr_curve(scores, targets)
+    points = {}
+    for label, limits in (("thresholds used", thresholds), ("precision = recall",
+                                                             threshold_at_equal_pr(scores, targets))):
+        tp, fp, fn = (float(c.sum()) for c in counts_at(scores, targets, limits))
+        points[label] = (tp / max(tp + fn, 1), tp / max(tp + fp, 1))
+    return TagReport(tag_metrics(scores, targets, thresholds), per_tag_table(scores, targets, tag_set, thresholds),
+                     precision, recall, points)
+
+
+__all__ = ["TAG_TABLE", "TagReport", "average_precision", "micro_macro_f1", "per_tag_table", "pooled_pr_curve",
+           "tag_metrics", "tag_report"]

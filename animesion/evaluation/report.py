@@ -23,12 +23,15 @@ from ..plots.evaluation import plot_confused_pairs, plot_per_class
 from ..plots.images import prediction_gallery
 from ..plots.open_set import plot_reliability, plot_score_histograms
 from ..plots.save import save_figure
+from ..plots.tags import plot_precision_recall
 from ..prediction.confidence import reliability
 from ..prediction.files import list_files, predict_files
 from ..prediction.predictions import Predictions
 from ..prediction.predictor import Predictor
+from ..prediction.tag_thresholds import thresholds_for
 from ..runs import find_checkpoint
 from .metrics import confused_pairs, per_class_accuracy, summary
+from .multilabel import TAG_TABLE, TagReport, tag_report
 from .open_set import OpenSetReport, auroc, recall_at_k
 
 
@@ -47,6 +50,7 @@ class EvaluationReport:
     confused: pd.DataFrame
     out_dir: Path
     open_set: OpenSetReport | None = None  # None for checkpoints written without an open-set calibration
+    tags: TagReport | None = None  # the tag head's results (None without a tag head or a tagged split)
 
 
 def evaluate_checkpoint(config: EvaluateConfig, progress: bool = True) -> EvaluationReport:
@@ -58,12 +62,13 @@ def evaluate_checkpoint(config: EvaluateConfig, progress: bool = True) -> Evalua
     ckpt = load_checkpoint(find_checkpoint(config.checkpoint_path, config.results_dir))
     predictor = Predictor.from_checkpoint(ckpt)
     data = load_dataset(config.dataset_name or ckpt.dataset_name, config.dataset_path or ckpt.dataset_path,
-                        seed=ckpt.seed, progress=progress)
+                        with_tags=None if predictor.has_tag_head else False, seed=ckpt.seed, progress=progress)
     if data.class_names != ckpt.class_names:
         raise DataError(f"The dataset's {data.num_classes} classes are not the {len(ckpt.class_names)} classes "
                         "the checkpoint was trained on; evaluate on the same dataset.")
     workers = resolve_workers(config.no_cpu_workers, predictor.device.type)
-    loader = predictor.loader(data.splits[config.split], data.image_root, config.batch_size, workers)
+    loader = predictor.loader(data.splits[config.split], data.image_root, config.batch_size, workers,
+                              with_tags=predictor.has_tag_head and data.tagged)
     preds = predictor.predict_loader(loader, k=5, desc=f"evaluating {config.split}", progress=progress,
                                      embeddings=True)
     out_dir = ckpt.path.parent / f"evaluation_{config.split}"
@@ -72,6 +77,10 @@ def evaluate_checkpoint(config: EvaluateConfig, progress: bool = True) -> Evalua
                               out_dir)
     if predictor.open_set is not None and len(preds.labels):
         report.open_set = _open_set_report(config, report, workers, progress)
+    if preds.tag_targets is not None and len(preds.labels):
+        limits = thresholds_for(preds.tag_scores, predictor.tag_set, predictor.tag_thresholds, "calibrated")[0]
+        report.tags = tag_report(preds.tag_scores, preds.tag_targets, predictor.tag_set, limits)
+        report.summary |= report.tags.metrics
     return report
 
 
@@ -149,7 +158,14 @@ def report_figures(report: EvaluationReport, max_gallery: int = 12) -> dict[str,
         figures["open_set_scores"] = open_set_figure(report.open_set)
         if report.open_set.reliability is not None:
             figures["reliability"] = plot_reliability(report.open_set.reliability)
+    if report.tags is not None:
+        figures["tag_precision_recall"] = tag_pr_figure(report.tags)
     return figures
+
+
+def tag_pr_figure(tags: TagReport) -> Figure:
+    """The pooled precision-recall curve of the tag head, with its calibrated and P = R operating points."""
+    return plot_precision_recall(tags.precision, tags.recall, tags.points)
 
 
 def open_set_figure(open_set: OpenSetReport) -> Figure:
@@ -160,7 +176,7 @@ def open_set_figure(open_set: OpenSetReport) -> Figure:
 
 def save_report(report: EvaluationReport, max_gallery: int = 12) -> Path:
     """Write ``summary.json``, ``per_class_accuracy.csv``, ``confused_pairs.csv``, ``open_set.json`` (with a
-    calibrated checkpoint) and the figures as PNG."""
+    calibrated checkpoint), ``tag_table.csv`` (with a tag head) and the figures as PNG."""
     out = report.out_dir
     text = json.dumps({"split": report.split, **report.summary}, indent=2)
     atomic_write(out / "summary.json", lambda tmp: tmp.write_text(text))
@@ -169,6 +185,8 @@ def save_report(report: EvaluationReport, max_gallery: int = 12) -> Path:
     if report.open_set is not None:
         figures_text = json.dumps(report.open_set.summary(), indent=2)
         atomic_write(out / "open_set.json", lambda tmp: tmp.write_text(figures_text))
+    if report.tags is not None:
+        atomic_write(out / TAG_TABLE, lambda tmp: report.tags.table.to_csv(tmp, index=False))
     for name, fig in report_figures(report, max_gallery).items():
         save_figure(fig, out, f"{name}.png")
         plt.close(fig)

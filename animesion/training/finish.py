@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from ..atomic import atomic_write
-from ..evaluation.multilabel import TAG_TABLE, per_tag_table, tag_metrics
+from ..evaluation.multilabel import TAG_TABLE, TagReport, tag_report
 from ..evaluation.tag_results import TEST_TAGS_FILE, TagResults
 from ..models.checkpoint import load_checkpoint
 from ..models.factory import count_parameters
@@ -49,19 +49,20 @@ def finish(session: Session) -> TrainResult:
     metrics = run_metrics(s, test, calibration.open_set, tag_test)
     figures = {}
     if head_test is not None:
-        metrics |= {f"test_{k}": v for k, v in head_test[0].items()} | {"test_tag_table": str(run.path / TAG_TABLE)}
+        metrics |= {f"test_{k}": v for k, v in head_test.metrics.items()}
+        metrics["test_tag_table"] = str(run.path / TAG_TABLE)
     if s.main:
         if tag_test is not None:
             atomic_write(run.path / TEST_TAGS_FILE, lambda tmp: tag_test.table.to_csv(tmp, index=False))
         if head_test is not None:
-            atomic_write(run.path / TAG_TABLE, lambda tmp: head_test[1].to_csv(tmp, index=False))
+            atomic_write(run.path / TAG_TABLE, lambda tmp: head_test.table.to_csv(tmp, index=False))
         figures = write_figures(run, s.config, pd.DataFrame(s.progress.history), s.progress.step)
         run.write_metrics(metrics)  # last: a run folder with metrics.json is a finished run
         clear_states(run)  # a finished run keeps its weights; resumable states only serve unfinished ones
     log.info("test top-1 %.2f%% top-5 %.2f%% (best val epoch %d)", test["top1"], test["top5"],
              s.progress.best_top1_epoch)
     if head_test is not None:
-        found = head_test[0]
+        found = head_test.metrics
         log.info("test tags: mAP %.3f, micro F1 %.3f, macro F1 %.3f at the calibrated thresholds, F1 %.3f at "
                  "precision = recall; every tag in %s", found["tag_map"], found["tag_micro_f1"],
                  found["tag_macro_f1"], found["tag_f1_at_pr"], TAG_TABLE)
@@ -73,13 +74,12 @@ def finish(session: Session) -> TrainResult:
                        run.checkpoint("last"), figures)
 
 
-def head_tag_results(predictor: Predictor, preds: Predictions) -> tuple[dict[str, float], pd.DataFrame] | None:
-    """The tag head's test metrics at the calibrated thresholds and its per-tag table (None without a tag head)."""
+def head_tag_results(predictor: Predictor, preds: Predictions) -> TagReport | None:
+    """The tag head's results at its calibrated thresholds (None without a tag head, or without tags to compare)."""
     if preds.tag_targets is None:
         return None
     limits = thresholds_for(preds.tag_scores, predictor.tag_set, predictor.tag_thresholds, "calibrated")[0]
-    return (tag_metrics(preds.tag_scores, preds.tag_targets, limits),
-            per_tag_table(preds.tag_scores, preds.tag_targets, predictor.tag_set, limits))
+    return tag_report(preds.tag_scores, preds.tag_targets, predictor.tag_set, limits)
 
 
 def run_metrics(session: Session, test: dict[str, float], open_set: OpenSet,

@@ -23,3 +23,9 @@ def resolve_path(path: str | Path) -> Path:
     and scripts run from the root see the same ``data/`` and ``outputs/``."""
     path = Path(path).expanduser()
     return path if path.is_absolute() else project_root() / path
+
+
+def shown_path(file: str | Path, folder: Path) -> str:
+    """``file`` as a person reads it in a table or a printout: its path inside ``folder``, else as given."""
+    path = Path(file)
+    return path.relative_to(folder).as_posix() if path.is_relative_to(folder) else str(file)

@@ -32,9 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     for row in run.failures.itertuples():
         print(f"not captioned: {row.file}: {row.reason}")
-    print(f"{len(run.written)} caption(s) written, {len(run.appended)} appended to, {len(run.skipped)} skipped "
-          f"(already there; --existing append or overwrite changes them), {len(run.unchanged)} unchanged, "
-          f"{len(run.failures)} unreadable picture(s); in {run.folder}")
+    print(run.describe())
     if run.scores_path is not None:
         print(f"every score: {run.scores_path}")
     if config.frequency_tags:

@@ -150,7 +150,7 @@ def test_evaluate_command_without_saving_or_the_summary_table(tiny_run, capsys):
     (evaluate.main, ["--vis_arch", "maybe"], "parameter 'vis_arch' must be bool (true or false), got 'maybe'"),
     (evaluate.main, ["--checkpoint_path", "nowhere.safetensors"], "checkpoint_path '"),
     (inference.main, ["--mode", "tagging"], "InferenceConfig: mode='tagging' is not allowed; choose one of: "
-                                            "recognition_vision, recognition_tagging, gen_tags."),
+                                            "recognition_vision, recognition_tagging, gen_tags, captions."),
     (inference.main, ["--tests_path", "x"], "unknown parameter 'tests_path'. Did you mean 'test_path'?"),
 ])
 def test_command_mistakes_print_one_sentence_and_exit_2(command, argv, message, capsys):

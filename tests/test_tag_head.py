@@ -14,6 +14,7 @@ from safetensors.torch import load_file, save_file
 
 from animesion.data.captions import caption_text, normalise_tag, read_caption, read_undesired
 from animesion.data.folder_tree import scan_folder_tree
+from animesion.data.records import Record
 from animesion.data.tag_set import TagSet
 from animesion.evaluation.multilabel import average_precision, per_tag_table, tag_metrics
 from animesion.models.checkpoint import FORMAT, FORMAT_2, load_checkpoint, save_checkpoint
@@ -43,11 +44,16 @@ def test_every_family_has_a_tag_head_on_its_embedding(name, extra):
     assert plain(torch.randn(1, 3, 32, 32))["tag_logits"] is None
 
 
-def test_tag_set_counts_pictures_and_makes_multi_hot_targets():
-    tags = TagSet.build([("a", "b", "a"), ("a",), ("c", "b"), ("d",)], min_count=2)
-    assert tags.names == ["a", "b"] and tags.counts == [2, 2] and tags.categories == ["general", "general"]
-    assert tags.targets(["b", "zzz"]).tolist() == [0.0, 1.0]
-    assert TagSet.from_meta(json.loads(json.dumps(tags.to_meta()))).names == ["a", "b"]
+def test_tag_set_counts_pictures_per_category_and_makes_multi_hot_targets():
+    records = [Record("1.png", 0, ("a", "b", "a"), ("fate",)), Record("2.png", 0, ("a",), ("fate",)),
+               Record("3.png", 1, ("c", "b"), ("k-on",)), Record("4.png", 1, ("d",), ("k-on", "a"))]
+    tags = TagSet.build(records, min_count=2)
+    assert tags.names == ["a", "b", "fate", "k-on"] and tags.counts == [2, 2, 2, 2]
+    assert tags.categories == ["general", "general", "copyright", "copyright"]
+    assert tags.targets(Record("5.png", 0, ("b", "zzz"), ("k-on",))).tolist() == [0.0, 1.0, 0.0, 1.0]
+    assert TagSet.from_meta(json.loads(json.dumps(tags.to_meta()))).categories == tags.categories
+    # a copyright tag on every picture (one series, or 02's "original") tells nothing
+    assert TagSet.build([Record(f"{i}.png", 0, ("a",), ("original",)) for i in range(3)], 2).names == ["a"]
 
 
 def test_average_precision_and_f1_at_equal_precision_and_recall():
@@ -247,3 +253,23 @@ def test_tag_score_figures_draw_one_row_per_picture(tag_run):
 
     fig = checkpoint_tag_examples(tag_run.best_checkpoint, count=2)
     assert len(fig.axes) == 4 and fig.axes[1].get_xlim() == (0, 1)
+
+
+def test_05_captions_mode_writes_captions_and_keeps_existing_ones(tag_run, tiny_vilt_run, tiny_dataset, tmp_path):
+    from animesion.config.inference import InferenceConfig
+    from animesion.errors import AnimesionError
+    from animesion.inference.run import run_inference
+
+    pictures = tmp_path / "pictures"
+    (pictures / "sub").mkdir(parents=True)
+    for n, source in enumerate(sorted((tiny_dataset / "faces").rglob("*.jpg"))[:4]):
+        (pictures / ("sub" if n % 2 else "") / source.name).write_bytes(source.read_bytes())
+    config = InferenceConfig(checkpoint_path=str(tag_run.best_checkpoint), test_path=str(pictures), mode="captions",
+                             results_dir=str(tmp_path / "out"), save_results=False)
+    run = run_inference(config, progress=False)
+    assert len(run.captions.written) == 4 and len(run.captions.shown()) == 4 and run.captions.failures.empty
+    again = run_inference(config, progress=False)  # caption files are not pictures, and are kept
+    assert len(again.captions.skipped) == 4 and again.captions.failures.empty
+    with pytest.raises(AnimesionError, match="tag head"):
+        run_inference(InferenceConfig(checkpoint_path=str(tiny_vilt_run[1].best_checkpoint), test_path=str(pictures),
+                                      mode="captions", results_dir=str(tmp_path / "out")), progress=False)

@@ -21,17 +21,21 @@ def fast_path_names() -> list[str]:
 @dataclass(frozen=True)
 class Mode:
     """What one ``mode`` predicts: the top-k characters, and with ``tags`` each picture's tag set; with
-    ``tags_csv`` it also writes the tags of the listed pictures as a dataset's ``*_tags.csv``."""
+    ``tags_csv`` it also writes the tags of the listed pictures as a dataset's ``*_tags.csv``; with ``captions``
+    a caption file beside every picture."""
 
     description: str
     tags: bool = False
     tags_csv: bool = False
+    captions: bool = False
 
 
 MODES: Registry[Mode] = Registry("mode")
 MODES.register("recognition_vision")(Mode("the top-k characters of every picture"))
 MODES.register("recognition_tagging")(Mode("the top-k characters and the predicted tags", tags=True))
 MODES.register("gen_tags")(Mode("a *_tags.csv of the pictures in test_csv (or test_path)", tags=True, tags_csv=True))
+MODES.register("captions")(Mode("a caption file beside every picture of test_path (a tag head's tags and the "
+                                "character), as python -m animesion.tag writes it", tags=True, captions=True))
 
 
 @dataclass
@@ -39,7 +43,8 @@ class InferenceConfig(Strict):
     """Top-5 characters (and tags) for each image in ``test_path``; the default folder is generated when missing.
 
     ``mode``: ``recognition_vision`` (characters), ``recognition_tagging`` (characters and tags) or
-    ``gen_tags`` (a ``*_tags.csv`` of the images in ``test_csv``, or in ``test_path``). Tags need a
+    ``gen_tags`` (a ``*_tags.csv`` of the images in ``test_csv``, or in ``test_path``) or ``captions`` (a
+    caption file beside every picture, existing ones kept). Tags need a
     checkpoint trained with ``tag_head`` (any model; ``tag_threshold`` chooses them) or a vision+tags model
     trained with a ``mask_schedule``.
     """

@@ -149,7 +149,7 @@ class ImageDataset(Dataset):
             return None
         sample = {"image": self.transform(image), "label": self.records[index].class_id, "index": index}
         if self.tag_set is not None:
-            sample["tag_targets"] = self.tag_set.targets(self.records[index].tags)
+            sample["tag_targets"] = self.tag_set.targets(self.records[index])
         return sample
 
 

@@ -38,6 +38,7 @@ def write_daf_labels(
                 writer.writerow(TAGS_HEADER)
                 for i, r in enumerate(records):
                     character = [class_names[r.class_id]]
-                    writer.writerow((i, r.path, r.class_id, repr(list(r.tags)), repr([copyright_tag]), repr(character)))
+                    copyright_tags = list(r.copyright) or [copyright_tag]
+                    writer.writerow((i, r.path, r.class_id, repr(list(r.tags)), repr(copyright_tags), repr(character)))
     if vocab is not None:
         vocab.to_json(labels_dir / "vocab.json")

@@ -13,7 +13,8 @@ from .records import Record
 
 log = logging.getLogger(__name__)
 
-TAG_COLUMN = "tags_cat0"
+TAG_COLUMN = "tags_cat0"  # general tags
+COPYRIGHT_COLUMN = "tags_cat3"  # copyright tags (the series); tags_cat4, the character, is the class
 
 
 def labels_dir(root: Path, layout: Layout) -> Path:
@@ -79,28 +80,31 @@ def read_split(root: Path, layout: Layout, split: str, num_classes: int, with_ta
         needed = ("dir", "class_id", TAG_COLUMN)
         if any(col not in header for col in needed):
             raise DataError(f"{path}: expected a header with the columns {', '.join(needed)}, got {header}.")
-        idx = {col: header.index(col) for col in needed}
+        idx = {col: header.index(col) for col in (*needed, COPYRIGHT_COLUMN) if col in header}
         parsed = []
         for n, r in enumerate(body, 2):
             if len(r) <= max(idx.values()):
                 raise DataError(f"{path}, line {n}: expected {len(header)} columns, got {len(r)}.")
-            parsed.append((r[idx["class_id"]], r[idx["dir"]], parse_tags_cell(r[idx[TAG_COLUMN]], f"{path}, line {n}")))
+            copyright_tags = parse_tags_cell(r[idx[COPYRIGHT_COLUMN]], f"{path}, line {n}") \
+                if COPYRIGHT_COLUMN in idx else ()
+            parsed.append((r[idx["class_id"]], r[idx["dir"]], parse_tags_cell(r[idx[TAG_COLUMN]], f"{path}, line {n}"),
+                           copyright_tags))
     else:
         path = folder / f"{split}.csv"
         parsed = []
         for n, row in enumerate(read_rows(path), 1):
             if len(row) != 2:
                 raise DataError(f"{path}, line {n}: expected 2 columns 'class_id,dir', got {len(row)}.")
-            parsed.append((row[0], row[1], ()))
+            parsed.append((row[0], row[1], (), ()))
     records = []
-    for n, (class_id, rel, tags) in enumerate(parsed, 1):
+    for n, (class_id, rel, tags, copyright_tags) in enumerate(parsed, 1):
         try:
             cid = int(class_id)
         except ValueError:
             raise DataError(f"{path}, row {n}: class_id {class_id!r} is not a whole number.") from None
         if not 0 <= cid < num_classes:
             raise DataError(f"{path}, row {n}: class_id {cid} is not in classid_classname.csv (0–{num_classes - 1}).")
-        records.append(Record(rel, cid, tags))
+        records.append(Record(rel, cid, tags, copyright_tags))
     if not records:
         raise DataError(f"{path}: the {split} split is empty.")
     return records

@@ -2,21 +2,24 @@
 
 Unlike :class:`~.vocab.Vocabulary` (the token ids a vision+tags model reads and fills, with special tokens),
 a ``TagSet`` has one output per tag and nothing else, as the WD taggers' heads do. It is built from the
-train split's tags (those seen at least ``min_count`` times, most frequent first) and travels in the
-checkpoint's header with the thresholds calibrated for it.
+train split's general and copyright tags (those on at least ``min_count`` pictures, most frequent first) and
+travels in the checkpoint's header with the thresholds calibrated for it. Characters are not among its tags:
+the recogniser names them (and enrolled ones too), so a caption's character tag comes from there.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import torch
 from torch import Tensor
 
+from .records import Record
+
 GENERAL = "general"  # Danbooru's category 0, what DAF:re's tags_cat0 and caption files hold
-CATEGORIES = (GENERAL, "copyright", "character")  # Danbooru categories 0, 3 and 4, in DAF:re's column order
+COPYRIGHT = "copyright"  # category 3 (tags_cat3); the character (category 4) is named by the recogniser
 
 
 @dataclass
@@ -37,16 +40,27 @@ class TagSet:
         return len(self.names)
 
     @classmethod
-    def build(cls, tag_lists: Iterable[Iterable[str]], min_count: int) -> TagSet:
-        """The tags seen in at least ``min_count`` of the pictures' tag lists, most frequent first."""
-        counts = Counter(tag for tags in tag_lists for tag in set(tags))
-        kept = sorted(((t, n) for t, n in counts.items() if n >= min_count), key=lambda tn: (-tn[1], tn[0]))
-        return cls([t for t, _ in kept], [GENERAL] * len(kept), [n for _, n in kept])
+    def build(cls, records: Iterable[Record], min_count: int) -> TagSet:
+        """The general tags, then the copyright tags, seen on at least ``min_count`` of the pictures, each
+        category most frequent first. A copyright tag on every picture (a dataset of one series, or 02's
+        ``original``) tells nothing and is left out; a name already taken by a general tag is not repeated."""
+        records = list(records)
+        names, categories, counts = [], [], []
+        for category, tags_of in ((GENERAL, lambda r: r.tags), (COPYRIGHT, lambda r: r.copyright)):
+            found = Counter(tag for r in records for tag in set(tags_of(r)))
+            everywhere = category == COPYRIGHT and len(found) == 1 and next(iter(found.values())) == len(records)
+            kept = sorted(((t, n) for t, n in found.items() if n >= min_count and t not in names),
+                          key=lambda tn: (-tn[1], tn[0]))
+            if not everywhere:
+                names += [t for t, _ in kept]
+                categories += [category] * len(kept)
+                counts += [n for _, n in kept]
+        return cls(names, categories, counts)
 
-    def targets(self, tags: Sequence[str]) -> Tensor:
+    def targets(self, record: Record) -> Tensor:
         """The multi-hot target [len(self)] of a picture's tags (tags outside the set are ignored)."""
         out = torch.zeros(len(self))
-        out[[self.index[t] for t in tags if t in self.index]] = 1.0
+        out[[self.index[t] for t in (*record.tags, *record.copyright) if t in self.index]] = 1.0
         return out
 
     def to_meta(self) -> dict[str, list]:
@@ -57,4 +71,4 @@ class TagSet:
         return cls(list(meta["names"]), list(meta["categories"]), list(meta["counts"]))
 
 
-__all__ = ["CATEGORIES", "GENERAL", "TagSet"]
+__all__ = ["COPYRIGHT", "GENERAL", "TagSet"]

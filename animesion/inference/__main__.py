@@ -23,8 +23,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = parse_config(InferenceConfig, sys.argv[1:] if argv is None else argv,
                               prog="python -m animesion.inference", description=__doc__.splitlines()[0])
         # after parsing, so --help and typos answer without loading torch
+        from ..paths import shown_path
         from ..prediction.files import NOTES, TAGS
-        from .run import run_inference, shown_path
+        from .run import run_inference
 
         run = run_inference(config, progress=sys.stderr.isatty())
     except AnimesionError as err:

@@ -22,8 +22,8 @@ from ..data.captions import caption_text, normalise_tag, read_caption, read_unde
 from ..data.images import is_image_file
 from ..errors import AnimesionError, DataError
 from ..models.checkpoint import load_checkpoint
-from ..paths import resolve_path
-from ..prediction.files import predict_files
+from ..paths import resolve_path, shown_path
+from ..prediction.files import InferenceResult, predict_files
 from ..prediction.open_set import UNKNOWN
 from ..prediction.predictor import Predictor
 from ..runs import find_checkpoint
@@ -44,6 +44,18 @@ class CaptionRun:
     failures: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["file", "reason"]))
     frequencies: Counter = field(default_factory=Counter)
     scores_path: Path | None = None
+
+    def shown(self, count: int = 10) -> pd.DataFrame:
+        """The first ``count`` caption files written or appended to, with their text (a notebook's table)."""
+        files = (self.written + self.appended)[:count]
+        return pd.DataFrame({"caption file": [shown_path(f, self.folder) for f in files],
+                             "caption": [f.read_text(encoding="utf-8").strip() for f in files]})
+
+    def describe(self) -> str:
+        """What was done, in one line."""
+        return (f"{len(self.written)} caption(s) written, {len(self.appended)} appended to, {len(self.skipped)} "
+                f"skipped (already there; existing=append or overwrite changes them), {len(self.unchanged)} "
+                f"unchanged, {len(self.failures)} unreadable picture(s); in {self.folder}")
 
 
 def picture_files(folder: Path, recursive: bool) -> list[Path]:
@@ -97,9 +109,7 @@ def caption_folder(config: TagConfig, progress: bool = True) -> CaptionRun:
     """Caption every picture of ``config.train_data_dir`` (see the module doc)."""
     ckpt = load_checkpoint(find_checkpoint(config.checkpoint_path, config.results_dir))
     predictor = Predictor.from_checkpoint(ckpt)
-    if not predictor.has_tag_head:
-        raise AnimesionError(f"'{ckpt.path}' has no tag head, so it cannot write captions; train one with "
-                             "tag_head=True (python -m animesion.train … --tag_head).")
+    require_tag_head(predictor)
     folder = resolve_path(config.train_data_dir)
     files = picture_files(folder, config.recursive)
     gallery = enrol(predictor, config.gallery_path, config.batch_size, progress).gallery \
@@ -107,18 +117,31 @@ def caption_folder(config: TagConfig, progress: bool = True) -> CaptionRun:
     overrides = {"general": config.general_threshold} if config.general_threshold is not None else None
     result = predict_files(predictor, files, config.batch_size, gallery=gallery, tags=True,
                            tag_rule=config.thresh, tag_overrides=overrides, progress=progress)
+    return write_captions(result, predictor, folder, config)
+
+
+def require_tag_head(predictor: Predictor) -> None:
+    """Stop with one sentence when the predictor's checkpoint has no tag head (captions need its scores)."""
+    if not predictor.has_tag_head:
+        raise AnimesionError("Captions need a checkpoint with a tag head; train one with tag_head=True "
+                             "(python -m animesion.train … --tag_head).")
+
+
+def write_captions(result: InferenceResult, predictor: Predictor, folder: Path, config: TagConfig) -> CaptionRun:
+    """The caption files of the pictures of ``result`` (tagged with ``predictor``'s tag head), and every score
+    in ``config.scores_file`` under ``folder``."""
     run = CaptionRun(folder, failures=result.failures)
     undesired = read_undesired(config.undesired_tags)
     scores = {}
     table = result.table
     for n, row in enumerate(table.itertuples(index=False)):
         file = Path(row.file)
-        named = row.top1 != UNKNOWN if "top1" in table else True
+        named = row.top1 != UNKNOWN
         confident = config.character_threshold is None or row.confidence >= config.character_threshold
         character = row.top1 if named and confident else None
-        write_caption(file.with_suffix(config.caption_extension), ordered_tags(list(row.tags), character, config,
-                                                                                undesired), config, run)
-        scores[file.relative_to(folder).as_posix()] = {
+        tags = ordered_tags(list(row.tags), character, config, undesired)
+        write_caption(file.with_suffix(config.caption_extension), tags, config, run)
+        scores[shown_path(file, folder)] = {
             "character": row.top1, "confidence": round(float(row.confidence), 4),
             "tags": {t: round(float(v), 4) for t, v in zip(predictor.tag_set.names, result.tag_scores[n].tolist())}}
     if config.scores_file:
@@ -127,4 +150,5 @@ def caption_folder(config: TagConfig, progress: bool = True) -> CaptionRun:
     return run
 
 
-__all__ = ["CaptionRun", "caption_folder", "ordered_tags", "picture_files", "write_caption"]
+__all__ = ["CaptionRun", "caption_folder", "ordered_tags", "picture_files", "require_tag_head", "write_caption",
+           "write_captions"]

@@ -9,10 +9,11 @@ from pathlib import Path
 import pandas as pd
 
 from ..config.inference import MODES, SAMPLE_IMAGES, InferenceConfig
+from ..config.tag import TagConfig
 from ..errors import ConfigError
 from ..export import OnnxParity, export_and_check
 from ..models.checkpoint import Checkpoint, load_checkpoint
-from ..paths import resolve_path
+from ..paths import resolve_path, shown_path
 from ..prediction.fast import make_fast
 from ..prediction.files import (
     BEST_MATCH,
@@ -28,6 +29,7 @@ from ..prediction.open_set import Prototypes
 from ..prediction.predictor import Predictor
 from ..runs import find_checkpoint
 from .annotate import write_results
+from .captions import CaptionRun, picture_files, require_tag_head, write_captions
 from .gallery import enrol, load_gallery, require_open_set, save_gallery
 from .samples import prepare_test_path
 from .tags_csv import read_image_list, write_tags_csv
@@ -49,7 +51,8 @@ class Gallery:
 class InferenceRun:
     """What one 05 run produced: the checkpoint and its predictor, the folder read, the results, the enrolled
     ``gallery`` and the run's ``notes``, where the results were saved (None without ``save_results``), the
-    ``gen_tags`` file (None in other modes) and the ONNX check (None without ``export_onnx``)."""
+    ``gen_tags`` file (None in other modes), the ONNX check (None without ``export_onnx``) and the caption files
+    written (``captions`` mode)."""
 
     checkpoint: Checkpoint
     predictor: Predictor
@@ -60,6 +63,7 @@ class InferenceRun:
     out_dir: Path | None = None
     tags_csv: Path | None = None
     parity: OnnxParity | None = None
+    captions: CaptionRun | None = None
 
     def describe(self) -> str:
         """The checkpoint in one line, then one line per note (none when there are none)."""
@@ -84,12 +88,6 @@ class InferenceRun:
         return table[first + [c for c in table.columns if c not in first]].round(3)
 
 
-def shown_path(file: str | Path, folder: Path) -> str:
-    """``file`` as a person reads it in a table or a printout: its path inside ``folder``, else as given."""
-    path = Path(file)
-    return path.relative_to(folder).as_posix() if path.is_relative_to(folder) else str(file)
-
-
 def run_inference(config: InferenceConfig, progress: bool = True) -> InferenceRun:
     """Classify (and tag) the pictures of ``config.test_path`` with the checkpoint, as ``config.mode`` says.
 
@@ -97,7 +95,8 @@ def run_inference(config: InferenceConfig, progress: bool = True) -> InferenceRu
     ``gallery_path`` enrols new characters first (``gallery_file`` reuses an enrolment). Writes
     ``<results_dir>/inference/``: ``predictions.csv``, ``failures.csv``, ``gallery.png`` and annotated
     copies (with ``save_results``), ``gallery.safetensors`` (``gallery_path``), ``<name>_tags.csv``
-    (``gen_tags``) and ``model.onnx`` (``export_onnx``).
+    (``gen_tags``) and ``model.onnx`` (``export_onnx``); in ``captions`` mode a caption file beside every
+    picture of ``test_path`` (existing ones kept) and ``tag_scores.json``.
     """
     ckpt = load_checkpoint(find_checkpoint(config.checkpoint_path, config.results_dir))
     plain = Predictor.from_checkpoint(ckpt)
@@ -106,7 +105,10 @@ def run_inference(config: InferenceConfig, progress: bool = True) -> InferenceRu
     mode = MODES.get(config.mode)
     out_dir = resolve_path(config.results_dir) / "inference"
     listed = read_image_list(resolve_path(config.test_csv)) if mode.tags_csv and config.test_csv else None
-    files = [folder / d for d in listed["dir"]] if listed is not None else list_files(folder)
+    if mode.captions:
+        require_tag_head(predictor)
+    files = [folder / d for d in listed["dir"]] if listed is not None else \
+        picture_files(folder, recursive=True) if mode.captions else list_files(folder)
     gallery = enrolled_gallery(config, plain, predictor, out_dir, progress)
     result = predict_files(predictor, files, config.batch_size, config.top_k, gallery=gallery.characters,
                            threshold=config.unknown_threshold, tags=mode.tags, tag_rule=config.tag_threshold,
@@ -115,9 +117,13 @@ def run_inference(config: InferenceConfig, progress: bool = True) -> InferenceRu
     if mode.tags_csv:
         name = Path(config.test_csv).stem if listed is not None else folder.name
         tags_csv = write_tags_csv(result, folder, listed, out_dir / f"{name}_tags.csv")
+    captions = write_captions(result, predictor, folder, TagConfig(train_data_dir=str(folder),
+                                                                   thresh=config.tag_threshold)) \
+        if mode.captions else None
     saved = write_results(result, predictor, folder, out_dir, config.top_k, progress) if config.save_results else None
     parity = export_and_check(plain, folder, out_dir / "model.onnx", config.top_k) if config.export_onnx else None
-    return InferenceRun(ckpt, predictor, folder, result, gallery.characters, gallery.notes, saved, tags_csv, parity)
+    return InferenceRun(ckpt, predictor, folder, result, gallery.characters, gallery.notes, saved, tags_csv, parity,
+                        captions)
 
 
 def enrolled_gallery(config: InferenceConfig, plain: Predictor, predictor: Predictor, out_dir: Path,

@@ -184,7 +184,7 @@ def head_tags(config: TrainConfig, data: DatasetSplits) -> TagSet | None:
     """The tag head's tags (``tag_head``): the train split's, seen on ``tag_min_count`` pictures or more."""
     if not config.tag_head:
         return None
-    tag_set = TagSet.build((r.tags for r in data.splits["train"]), config.tag_min_count)
+    tag_set = TagSet.build(data.splits["train"], config.tag_min_count)
     if not len(tag_set):
         raise ConfigError(f"tag_head=True needs tagged pictures, but no tag is on {config.tag_min_count} or more of "
                           f"{data.name}'s train pictures; give the dataset tags (02 reads caption files) or set "

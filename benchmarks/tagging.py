@@ -11,22 +11,32 @@ tag tokens without scores, so it has no mAP and no F1 at P = R) and the training
 the tag head's checkpoint captions 256 test pictures (repeated when the split is smaller) through
 ``predict_files``, as ``python -m animesion.tag`` does, at batch 1 and batched, in PyTorch fp32 and through
 ONNX Runtime.
+
+New characters: a tagger is only worth using on characters it never trained on, so the tag head also trains
+on the first half of the characters (a seeded shuffle) and is measured on every picture of the other half:
+tags it can only give by seeing them, not by remembering each character's usual tags.
 """
 
 from __future__ import annotations
 
 import argparse
+import random
+import shutil
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from animesion.config.train import TrainConfig
 from animesion.data.dataset import load_dataset
+from animesion.data.layout_writer import write_daf_labels
+from animesion.evaluation.multilabel import tag_report
 from animesion.models.checkpoint import load_checkpoint
 from animesion.paths import project_root
 from animesion.prediction.fast import make_fast
 from animesion.prediction.files import predict_files
 from animesion.prediction.predictor import Predictor
+from animesion.prediction.tag_thresholds import thresholds_for
 from animesion.strict import load_yaml
 from animesion.training import train
 from benchmarks.jpegs import work_dir
@@ -52,6 +62,33 @@ def run(name: str, params: dict, args: argparse.Namespace) -> dict:
                                     "run_name": name.split()[0] + ("_tags" if params.get("tag_head") else "_vilt")})
     print(f"training {name}", flush=True)
     return train(config, progress=sys.stderr.isatty()).metrics
+
+
+def new_characters(args: argparse.Namespace) -> tuple[dict, dict[str, float]]:
+    """Train the tag head on half the characters; its test metrics (seen characters) and its tag metrics on
+    every picture of the other half (characters it never saw), at its calibrated thresholds."""
+    data = load_dataset(args.dataset_name, args.dataset_path, with_tags=True, progress=False)
+    order = random.Random(0).sample(range(data.num_classes), data.num_classes)
+    seen, unseen = sorted(order[: data.num_classes // 2]), sorted(order[data.num_classes // 2:])
+    root = work_dir() / "tagging" / "half_characters"
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    (root / "faces").symlink_to(data.image_root.resolve(), target_is_directory=True)
+    new_id = {old: new for new, old in enumerate(seen)}
+    splits = {split: [replace(r, class_id=new_id[r.class_id]) for r in records if r.class_id in new_id]
+              for split, records in data.splits.items()}
+    write_daf_labels(root / "labels", splits, [data.class_names[i] for i in seen])
+    config = TrainConfig.from_dict({**models(args)["resnet18 + tag head"], "dataset_name": "danbooruFaces",
+                                    "dataset_path": str(root), "no_epochs": args.epochs, "log_freq": 1000,
+                                    "results_dir": str(work_dir() / "tagging" / "runs"), "run_name": "half_tags"})
+    print("training resnet18 + tag head on half the characters", flush=True)
+    result = train(config, progress=sys.stderr.isatty())
+    predictor = Predictor.from_checkpoint(load_checkpoint(result.best_checkpoint), device="cpu")
+    others = [replace(r, class_id=0) for records in data.splits.values() for r in records if r.class_id in unseen]
+    preds = predictor.predict_loader(predictor.loader(others, data.image_root, 64, with_tags=True), progress=False)
+    limits = thresholds_for(preds.tag_scores, predictor.tag_set, predictor.tag_thresholds, "calibrated")[0]
+    found = tag_report(preds.tag_scores, preds.tag_targets, predictor.tag_set, limits).metrics
+    return result.metrics, {**found, "pictures": len(others), "characters": len(unseen)}
 
 
 def captioning_speed(checkpoint: Path, args: argparse.Namespace) -> dict[str, float]:
@@ -112,11 +149,23 @@ def main(argv: list[str] | None = None) -> Path:
     speed.rows = [[name, f"{value:.0f}", ratio(value, base)] for name, value in speeds.items()]
     print(markdown_table(speed), flush=True)
     batched = speeds[f"fp32, batch {args.batch_size}"] / base
-    section = Section("Tagging", [table, speed], [
+    seen, new = new_characters(args)
+    novel = Table(f"Tags of characters the tag head never saw ({source}: trained on half the characters)",
+                  ["pictures", "tag mAP", "micro F1", "macro F1", "F1 at P = R"])
+    novel.rows = [["test split of the trained characters",
+                   *(f"{seen[f'test_{k}']:.3f}" for k in ("tag_map", "tag_micro_f1", "tag_macro_f1", "tag_f1_at_pr"))],
+                  [f"all {new['pictures']} pictures of the other {new['characters']} characters",
+                   *(f"{new[k]:.3f}" for k in ("tag_map", "tag_micro_f1", "tag_macro_f1", "tag_f1_at_pr"))]]
+    novel.notes.append("The same recipe and epochs as above; thresholds calibrated on the trained characters' val "
+                       "split. A tagger that memorised each character's tags falls far on the second row.")
+    print(markdown_table(novel), flush=True)
+    section = Section("Tagging", [table, speed, novel], [
         Target("tag head: test tag mAP", f"{head['test_tag_map']:.3f}", "≥ 0.90", head["test_tag_map"] >= 0.90),
         Target("tag head micro F1 above the vision+tags ViT's", f"{head['test_tag_micro_f1']:.3f} vs "
                f"{vilt['test_tag_micro_f1']:.3f}", "higher", head["test_tag_micro_f1"] > vilt["test_tag_micro_f1"]),
-        Target(f"captioning batched ({args.batch_size}) vs batch 1, fp32", f"{batched:.1f}×", "≥ 2×", batched >= 2)])
+        Target(f"captioning batched ({args.batch_size}) vs batch 1, fp32", f"{batched:.1f}×", "≥ 2×", batched >= 2),
+        Target("new characters: tag mAP against the trained characters'", f"{new['tag_map']:.3f} vs "
+               f"{seen['test_tag_map']:.3f}", "≥ 0.85×", new["tag_map"] >= 0.85 * seen["test_tag_map"])])
     output = Path(args.output) if args.output else RESULTS if not args.quick else work_dir() / "tagging.md"
     return write_report(output, [section], "benchmarks.tagging", argv, start, load_at_start)
 

@@ -23,7 +23,7 @@ from conftest import tiny_train_config
 # modern recipe's augmentation is seeded per sample, so both see the same pictures; the weight average
 # is updated alike in every process.
 VIT = dict(model_name="Ti_16", image_size=32, batch_size=16, no_epochs=2, learning_rate=0.003, warmup_steps=2,
-           model_ema=True)
+           model_ema=True, tag_head=True)  # the tag head's scores and targets are gathered like the rest
 COMPARED = ["lr", "train_loss", "train_top1", "val_loss", "val_top1", "val_top5"]
 
 
@@ -55,7 +55,7 @@ def test_two_cpu_processes_match_one_process(tiny_dataset, tmp_path):
     assert metrics["num_processes"] == 2 and one.metrics["num_processes"] == 1
     assert metrics["test_samples"] == one.metrics["test_samples"] == 12  # gathered, padding not counted twice
     np.testing.assert_allclose(two[COMPARED].to_numpy(), one.history[COMPARED].to_numpy(), rtol=1e-4, atol=1e-4)
-    for key in ("test_top1", "test_top5", "test_loss", "best_val_top1"):
+    for key in ("test_top1", "test_top5", "test_loss", "best_val_top1", "test_tag_map"):
         assert metrics[key] == pytest.approx(one.metrics[key], rel=1e-4, abs=1e-4), key
     log = (two_dir / "train.log").read_text()
     assert log.count("epoch 1: train loss") == 1  # only the main process logs

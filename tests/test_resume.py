@@ -62,7 +62,8 @@ def test_sigkill_mid_epoch_then_resume_matches_an_uninterrupted_run(tiny_dataset
     # The modern recipe's random parts all run: seeded augmentation (crop, TrivialAugment, erasing), mixup and
     # cutmix (NumPy's stream), label smoothing, AdamW, and the weight average, which the state must carry.
     values = dict(dataset_path=tiny_dataset, results_dir=tmp_path / "killed", image_size=32, batch_size=16,
-                  no_epochs=3, learning_rate=0.003, warmup_steps=2, log_freq=1, mixup=0.2, cutmix=1.0, model_ema=True)
+                  no_epochs=3, learning_rate=0.003, warmup_steps=2, log_freq=1, mixup=0.2, cutmix=1.0, model_ema=True,
+                  tag_head=True)  # the tag head's targets are mixed with the pictures, so they ride the same streams
     config = tiny_train_config(**values)
     held = tmp_path / "held"
     proc = subprocess.Popen([sys.executable, "-c", HOLD_MID_EPOCH, str(held), *cli_args(**values)],
@@ -96,7 +97,7 @@ def test_sigkill_mid_epoch_then_resume_matches_an_uninterrupted_run(tiny_dataset
     assert history["epoch"].tolist() == [1, 2, 3]
     np.testing.assert_allclose(history[DETERMINISTIC].to_numpy(), reference.history[DETERMINISTIC].to_numpy(),
                                rtol=1e-5, atol=1e-6)
-    for key in ("test_top1", "test_top5", "test_loss", "best_val_top1", "best_val_loss"):
+    for key in ("test_top1", "test_top5", "test_loss", "best_val_top1", "best_val_loss", "test_tag_map"):
         assert resumed.metrics[key] == pytest.approx(reference.metrics[key], rel=1e-5, abs=1e-6), key
     assert resumed.metrics["optimizer_steps"] == reference.metrics["optimizer_steps"] == 9
     assert resumed.metrics["weights"] == "exponential moving average"

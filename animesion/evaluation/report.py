@@ -52,6 +52,16 @@ class EvaluationReport:
     open_set: OpenSetReport | None = None  # None for checkpoints written without an open-set calibration
     tags: TagReport | None = None  # the tag head's results (None without a tag head or a tagged split)
 
+    @property
+    def tags_note(self) -> str:
+        """Why there are no tag results, in one sentence ("" when there are)."""
+        if self.tags is not None:
+            return ""
+        if not self.predictor.has_tag_head:
+            return ("This checkpoint has no tag head (it was trained without tag_head=True, or before tag heads "
+                    "existed), so it gives no tag scores.")
+        return f"The {self.split} split has no tags to compare the tag head's scores with."
+
 
 def evaluate_checkpoint(config: EvaluateConfig, progress: bool = True) -> EvaluationReport:
     """Load the checkpoint, evaluate it on ``config.split`` and compute every table of the report.

@@ -268,6 +268,8 @@ def test_05_captions_mode_writes_captions_and_keeps_existing_ones(tag_run, tiny_
                              results_dir=str(tmp_path / "out"), save_results=False)
     run = run_inference(config, progress=False)
     assert len(run.captions.written) == 4 and len(run.captions.shown()) == 4 and run.captions.failures.empty
+    shown = run.shown_table()  # the tags as one line of text, after every other column
+    assert shown.columns[-1] == "tags" and shown["tags"].map(lambda t: isinstance(t, str) and "1girl" in t).all()
     again = run_inference(config, progress=False)  # caption files are not pictures, and are kept
     assert len(again.captions.skipped) == 4 and again.captions.failures.empty
     with pytest.raises(AnimesionError, match="tag head"):

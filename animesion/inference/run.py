@@ -76,16 +76,19 @@ class InferenceRun:
         """The predictions table as a notebook shows it (``predictions.csv`` keeps every column as it is):
         each file by its path inside the folder read, the answer and its confidence first, then the best
         match (its probability as ``best_match_prob``, never beside ``unknown``), the notes when there are
-        any, the tags and the other candidates; numbers to 3 decimals."""
+        any, the other candidates, then the tags as one line of text; numbers to 3 decimals."""
         table = self.result.table.copy()
         table["file"] = [shown_path(f, self.folder) for f in table["file"]]
         if BEST_MATCH in table:
             table = table.rename(columns={"top1_prob": "best_match_prob"})
         if NOTES in table and not table[NOTES].astype(bool).any():
             table = table.drop(columns=NOTES)
-        first = [c for c in ("file", "top1", CONFIDENCE, BEST_MATCH, "best_match_prob", "top1_prob", SCORE, NOTES,
-                             TAGS) if c in table]
-        return table[first + [c for c in table.columns if c not in first]].round(3)
+        first = [c for c in ("file", "top1", CONFIDENCE, BEST_MATCH, "best_match_prob", "top1_prob", SCORE, NOTES)
+                 if c in table]
+        last = [TAGS] if TAGS in table else []  # a line of text, last: a list cell would squeeze into a column
+        if last:
+            table[TAGS] = table[TAGS].map(", ".join)
+        return table[first + [c for c in table.columns if c not in first + last] + last].round(3)
 
 
 def run_inference(config: InferenceConfig, progress: bool = True) -> InferenceRun:

@@ -1,4 +1,7 @@
-"""Exporting a trained model to an ONNX file, and checking that ONNX Runtime ranks classes the same way."""
+"""Exporting a trained model: to an ONNX file (checking that ONNX Runtime ranks classes the same way), or, as
+``python -m animesion.export CHECKPOINT_OR_RUN OUT_DIR``, to a timm / Hugging Face folder with a model card
+(:mod:`animesion.share`), optionally published with ``--push_to_hub user/name``. A mistake in the parameters is
+printed as one sentence and the command exits with status 2."""
 
 from __future__ import annotations
 
@@ -87,4 +90,34 @@ def export_and_check(predictor: Predictor, folder: str | Path, path: str | Path,
     return onnx_parity(predictor, onnx_path, folder_batch(predictor, folder), top_k)
 
 
-__all__ = ["OnnxParity", "export_and_check", "export_onnx", "folder_batch", "onnx_parity"]
+def main(argv: list[str] | None = None) -> int:
+    """Write the shared folder (and publish it with ``--push_to_hub``); 0 on success, 2 on a user error."""
+    import sys
+
+    from .config.cli import parse_config
+    from .config.export import ExportConfig
+    from .share.folder import export_folder, push_folder
+
+    words = list(sys.argv[1:] if argv is None else argv)
+    positional = []
+    while words and not words[0].startswith("-") and len(positional) < 2:  # CHECKPOINT_OR_RUN OUT_DIR first
+        positional.append(words.pop(0))
+    words = [w for pair in zip(("--checkpoint_path", "--out_dir"), positional) for w in pair] + words
+    try:
+        config = parse_config(ExportConfig, words, prog="python -m animesion.export",
+                              description=__doc__.splitlines()[0])
+        folder = export_folder(config.checkpoint_path, config.out_dir)
+        print(f"shared folder: {folder} ({', '.join(sorted(p.name for p in folder.iterdir()))})")
+        if config.push_to_hub:
+            print(f"published: {push_folder(folder, config.push_to_hub, config.private)}")
+    except AnimesionError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+__all__ = ["OnnxParity", "export_and_check", "export_onnx", "folder_batch", "main", "onnx_parity"]
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

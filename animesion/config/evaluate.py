@@ -25,6 +25,7 @@ class EvaluateConfig(Strict):
     max_gallery: int = param(12, "how many misclassified images the gallery shows")
     retrieval: bool = param(True, "recall@1/@5 of the split's embeddings among the train split's (one more pass)")
     unknown_path: str = param("", "folder of pictures of other characters: how well they are told from known ones")
+    export_dir: str = param("", "also write the checkpoint as a timm / Hugging Face folder with a model card here")
 
     def validate(self) -> None:
         if self.no_cpu_workers < -1:

@@ -11,6 +11,7 @@ since ``tag_head`` is the multi-label tag head of every family).
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,12 +29,19 @@ from ..errors import CheckpointError
 from ..paths import resolve_path
 from .factory import create_model
 from .spec import ModelSpec
+from .timm_form import timm_form
 
 FORMAT = "animesion-checkpoint-3"
 FORMAT_2 = "animesion-checkpoint-2"  # the masked-tag head was called ``tag_head`` (written until 2026-12-06)
 FORMAT_1 = "animesion-checkpoint-1"  # the whole training config, no model spec (written until 2026-12)
 RENAMED_WEIGHTS = (("tag_head.", "masked_tag_head."),)  # formats 1–2 → 3: the masked-tag head's weights
 CALIBRATION = "calibration."  # prefix of the calibration's tensors (not weights: kept out of the model)
+# A shared folder (animesion.share): timm's files plus the workbook's side files
+SHARED_META = "animesion.json"  # the checkpoint's header, as JSON strings
+SHARED_WEIGHTS = "model.safetensors"  # the weights, in timm's names when timm can rebuild the model
+SHARED_CALIBRATION = "animesion_calibration.safetensors"  # the calibration's tensors
+WEIGHTS_FORM = "weights_form"  # in SHARED_META: "timm" or "workbook" (the weights' names)
+HF_HUB = "hf-hub:"  # checkpoint_path prefix of a model on the Hugging Face Hub
 
 
 @dataclass
@@ -122,20 +130,55 @@ def _legacy_spec(config: dict[str, Any], num_classes: int, vocab_size: int | Non
             "pretrained": config.get("pretrained", False), "pretrained_path": config.get("pretrained_path", "")}
 
 
-def read_checkpoint_meta(path: str | Path) -> dict[str, Any]:
-    """The JSON metadata of a checkpoint, without loading its weights, in the current format's keys
-    (``model_spec``, ``training``, ``class_names``, ``vocab``, ``tokenizer``, ``info``)."""
-    path = resolve_path(path)
-    if not path.is_file():
-        raise CheckpointError(f"Checkpoint '{path}' does not exist; train one with 03_train or set checkpoint_path.")
+def checkpoint_location(text: str | Path) -> Path:
+    """Where a ``checkpoint_path`` points: a checkpoint file, a shared folder (:data:`SHARED_META` inside), or
+    ``hf-hub:user/name``, looked up in the local Hugging Face cache first and downloaded only when the Hub
+    answers (never under ``HF_HUB_OFFLINE``)."""
+    if not str(text).startswith(HF_HUB):
+        return resolve_path(text)
+    from huggingface_hub import snapshot_download
+
+    repo = str(text)[len(HF_HUB):]
+    try:
+        return Path(snapshot_download(repo, local_files_only=True))
+    except Exception:  # not in the cache: try the Hub, unless told to stay offline
+        pass
+    if os.environ.get("HF_HUB_OFFLINE") or os.environ.get("ANIMESION_OFFLINE"):
+        raise CheckpointError(f"'{repo}' is not in the local Hugging Face cache and the Hub is off (HF_HUB_OFFLINE); "
+                              "download it once with network, or give checkpoint_path a shared folder.")
+    try:
+        return Path(snapshot_download(repo, etag_timeout=10))
+    except Exception as err:
+        raise CheckpointError(f"Could not fetch '{repo}' from the Hugging Face Hub ({type(err).__name__}); give "
+                              "checkpoint_path a checkpoint file or a shared folder instead.") from None
+
+
+def _raw_header(path: Path) -> dict[str, str]:
+    """The header strings of a checkpoint file, or of a shared folder's :data:`SHARED_META`."""
+    if path.is_dir():
+        try:
+            return json.loads((path / SHARED_META).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as err:
+            raise CheckpointError(f"'{path}' is a folder without a readable {SHARED_META}, so it is not a model "
+                                  f"shared by the workbook ({type(err).__name__}).") from None
     try:
         with safe_open(str(path), framework="pt") as f:
-            raw = f.metadata() or {}
+            return f.metadata() or {}
     except Exception as err:  # any failure means the file is not one of ours
         raise CheckpointError(f"'{path}' is not a readable safetensors checkpoint ({err}).") from None
+
+
+def read_checkpoint_meta(path: str | Path) -> dict[str, Any]:
+    """The JSON metadata of a checkpoint (a file or a shared folder), without loading its weights, in the
+    current format's keys (``model_spec``, ``training``, ``class_names``, ``vocab``, ``tokenizer``, ``info``)."""
+    path = checkpoint_location(path)
+    if not path.exists():
+        raise CheckpointError(f"Checkpoint '{path}' does not exist; train one with 03_train or set checkpoint_path.")
+    raw = _raw_header(path)
     if raw.get("format") not in (FORMAT, FORMAT_2, FORMAT_1):
         raise CheckpointError(f"'{path}' is a safetensors file but not an Animesion checkpoint.")
-    meta = {k: json.loads(v) for k, v in raw.items() if k != "format"}
+    meta = {k: json.loads(v) for k, v in raw.items() if k not in ("format", WEIGHTS_FORM)}
+    meta[WEIGHTS_FORM] = raw.get(WEIGHTS_FORM, "workbook")
     if raw["format"] == FORMAT_1:
         training = meta.pop("config")
         vocab_size = _vocab_size(meta)
@@ -172,15 +215,27 @@ def read_spec(path: str | Path) -> ModelSpec:
     return ModelSpec.from_dict(read_checkpoint_meta(path)["model_spec"])
 
 
+def _tensors(path: Path, meta: dict[str, Any], spec: ModelSpec) -> dict[str, Tensor]:
+    """The weights (and calibration tensors) of a checkpoint file, or of a shared folder in the workbook's names."""
+    if not path.is_dir():
+        return load_file(str(path))
+    tensors = load_file(str(path / SHARED_WEIGHTS))
+    if meta[WEIGHTS_FORM] == "timm":
+        tensors = timm_form(spec).from_timm(tensors)
+    calibration = path / SHARED_CALIBRATION
+    return {**tensors, **(load_file(str(calibration)) if calibration.is_file() else {})}
+
+
 def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Checkpoint:
-    """Rebuild the model of a checkpoint from its spec and load its weights; the model is returned in eval mode."""
-    path = resolve_path(path)
+    """Rebuild the model of a checkpoint (a file, a shared folder or ``hf-hub:user/name``) from its spec and load
+    its weights; the model is returned in eval mode."""
+    path = checkpoint_location(path)
     meta = read_checkpoint_meta(path)
     spec = ModelSpec.from_dict(meta["model_spec"])
     vocab = Vocabulary(meta["vocab"]) if meta.get("vocab") else None
     tokenizer = restore_tokenizer(meta["tokenizer"], vocab) if meta.get("tokenizer") and vocab else None
     model = create_model(spec.replace(pretrained=False))  # the weights come from the file
-    tensors = load_file(str(path))
+    tensors = _tensors(path, meta, spec)
     extra = {k.removeprefix(CALIBRATION): tensors.pop(k) for k in list(tensors) if k.startswith(CALIBRATION)}
     if meta["converted"]:
         tensors = current_weight_names(tensors)
@@ -193,5 +248,6 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Che
                       tokenizer, meta.get("info", {}), path, calibration, meta.get("tag_head"))
 
 
-__all__ = ["Checkpoint", "current_weight_names", "load_checkpoint", "read_checkpoint_meta", "read_spec",
+__all__ = ["HF_HUB", "SHARED_CALIBRATION", "SHARED_META", "SHARED_WEIGHTS", "WEIGHTS_FORM", "Checkpoint",
+           "checkpoint_location", "current_weight_names", "load_checkpoint", "read_checkpoint_meta", "read_spec",
            "save_checkpoint", "unwrap", "weights_of"]

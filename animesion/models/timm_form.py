@@ -9,8 +9,10 @@ registry by family:
   prefix goes (torchvision's EfficientNet is laid out differently from timm's, so it does not qualify);
 * plain ViTs: the workbook's trunk is a timm ``VisionTransformer``; the ``vit.`` prefix goes and the
   classifier is timm's ``head``. timm rebuilds its LayerNorms with eps 1e-6 where the workbook's have 1e-12
-  (the original's), and no config field sets it, so timm's logits differ by about 1e-3 (the ranking stays);
-  the workbook loads the same folder with its own LayerNorms, exactly.
+  (the original's), and no config field sets it. Every LayerNorm reads the residual stream, and
+  ``LN(k·x, eps) = LN(x, eps / k²)``; so the weights that write the stream (patch embedding, position
+  embedding, class token, and each block's attention and MLP output projections) are stored ``k = 1000``
+  times larger, and timm's eps 1e-6 acts as the workbook's 1e-12. The workbook divides them back on loading.
 
 The IFA head, the vision+tags inputs and the tag head are the workbook's own: such models are shared in the
 workbook's names, and the workbook loads them where timm cannot.
@@ -18,6 +20,7 @@ workbook's names, and the workbook loads them where timm cannot.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -33,22 +36,34 @@ State = dict[str, Tensor]
 
 @dataclass(frozen=True)
 class TimmForm:
-    """How timm rebuilds one model: its ``architecture`` and ``model_args``, and the weights' prefix in the
-    workbook (``net.``, ``vit.``), which timm's names lack."""
+    """How timm rebuilds one model: its ``architecture`` and ``model_args``, the weights' prefix in the
+    workbook (``net.``, ``vit.``), which timm's names lack, and the weights (timm's names, ``scaled``) stored
+    ``scale`` times larger."""
 
     architecture: str
     model_args: dict[str, Any]
     prefix: str
+    scaled: re.Pattern[str] | None = None
+    scale: float = 1.0
+
+    def _factor(self, key: str) -> float:
+        return self.scale if self.scaled is not None and self.scaled.fullmatch(key) else 1.0
 
     def to_timm(self, state: State) -> State:
-        """Workbook weight names → timm's (the classifier ``head.*`` keeps its name)."""
-        return {k.removeprefix(self.prefix): v for k, v in state.items()}
+        """Workbook weights → timm's names (the classifier ``head.*`` keeps its name), scaled."""
+        out = {k.removeprefix(self.prefix): v for k, v in state.items()}
+        return {k: v * self._factor(k) for k, v in out.items()}
 
     def from_timm(self, state: State) -> State:
-        """timm's weight names → the workbook's."""
-        return {k if k.startswith("head.") and self.prefix == "vit." else self.prefix + k: v for k, v in state.items()}
+        """timm's weights → the workbook's names, unscaled."""
+        return {(k if k.startswith("head.") and self.prefix == "vit." else self.prefix + k): v / self._factor(k)
+                for k, v in state.items()}
 
 
+# What writes a ViT's residual stream, and how much larger it is stored (see the module doc): eps 1e-6 / k² = 1e-12
+VIT_STREAM_WRITERS = re.compile(r"patch_embed\.proj\.(weight|bias)|pos_embed|cls_token|"
+                                r"blocks\.\d+\.(attn\.proj|mlp\.fc2)\.(weight|bias)")
+VIT_STREAM_SCALE = 1000.0
 FormOf = Callable[[ModelSpec, Architecture], "TimmForm | None"]
 TIMM_FORMS: Registry[FormOf] = Registry("model family with a timm form")
 
@@ -66,7 +81,7 @@ def _vit(spec: ModelSpec, arch: ViTSize) -> TimmForm | None:
         return None
     args = {"img_size": spec.image_size, "patch_size": arch.patch, "embed_dim": arch.width, "depth": arch.depth,
             "num_heads": arch.heads, "num_classes": spec.num_classes}
-    return TimmForm(f"vit_base_patch{arch.patch}_224", args, "vit.")
+    return TimmForm(f"vit_base_patch{arch.patch}_224", args, "vit.", VIT_STREAM_WRITERS, VIT_STREAM_SCALE)
 
 
 def timm_form(spec: ModelSpec) -> TimmForm | None:

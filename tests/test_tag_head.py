@@ -275,3 +275,15 @@ def test_05_captions_mode_writes_captions_and_keeps_existing_ones(tag_run, tiny_
     with pytest.raises(AnimesionError, match="tag head"):
         run_inference(InferenceConfig(checkpoint_path=str(tiny_vilt_run[1].best_checkpoint), test_path=str(pictures),
                                       mode="captions", results_dir=str(tmp_path / "out")), progress=False)
+
+
+def test_caption_order_follows_kohyas_options():
+    from animesion.config.tag import TagConfig
+    from animesion.inference.captions import ordered_tags
+
+    general = ["smile", "long hair", "1girl", "blue eyes"]
+    config = TagConfig(train_data_dir="x", always_first_tags="1girl, long_hair", max_tags=3)
+    assert ordered_tags(general, "aoi", config, frozenset()) == ["1girl", "long hair", "smile", "aoi"]
+    first = TagConfig(train_data_dir="x", character_tags_first=True)
+    assert ordered_tags(general, "aoi", first, frozenset({"smile"})) == ["aoi", "long hair", "1girl", "blue eyes"]
+    assert ordered_tags(general, None, first, frozenset()) == general  # unknown: no character tag

@@ -78,8 +78,8 @@ def ordered_tags(general: list[str], character: str | None, config: TagConfig,
         general = general[: config.max_tags]
     characters = [character] if character and normalise_tag(character) not in undesired else []
     tags = characters + general if config.character_tags_first else general + characters
-    first = [t.strip() for t in config.always_first_tags.split(",") if t.strip()]
-    leading = [t for t in first if t in tags]
+    first = [normalise_tag(t) for t in config.always_first_tags.split(",") if t.strip()]
+    leading = [t for name in first for t in tags if normalise_tag(t) == name]
     return leading + [t for t in tags if t not in leading]
 
 
@@ -99,6 +99,7 @@ def write_caption(path: Path, tags: list[str], config: TagConfig, run: CaptionRu
         head = old.rstrip().rstrip(",").rstrip()
         text = (head + ", " if head else "") + caption_text(new, config.remove_underscore, config.escape_brackets)
         run.appended.append(path)
+        tags = new
     else:
         run.written.append(path)
     atomic_write(path, lambda tmp: tmp.write_text(text + "\n", encoding="utf-8"))

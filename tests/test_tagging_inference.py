@@ -24,8 +24,8 @@ def images(tmp_path_factory):
 
 
 def test_the_mode_choices_are_the_registry():
-    assert MODES.names() == ["recognition_vision", "recognition_tagging", "gen_tags"]
-    assert [MODES.get(m).tags for m in MODES.names()] == [False, True, True]
+    assert MODES.names() == ["recognition_vision", "recognition_tagging", "gen_tags", "captions"]
+    assert [MODES.get(m).tags for m in MODES.names()] == [False, True, True, True]
     with pytest.raises(ConfigError, match="mode='tagging' is not allowed; choose one of: recognition_vision"):
         InferenceConfig(mode="tagging")
 

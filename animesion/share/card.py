@@ -29,23 +29,38 @@ def why_not_timm(spec, extras: list[str]) -> str:
         if spec.model_name != "shallow" else "the shallow CNN is the workbook's own"
 
 
+def recognised(classes: list[str], tags: list[str]) -> str:
+    """The characters (the first :data:`LISTED`) and the tags of the model, as the card lists them."""
+    listed = ", ".join(classes[:LISTED]) + (f", … ({len(classes) - LISTED} more in `config.json`'s `label_names`)"
+                                            if len(classes) > LISTED else "")
+    if not tags:
+        return listed
+    shown = ", ".join(tags[:20]) + (", …" if len(tags) > 20 else "")
+    return (f"{listed}\n\nTags: {len(tags)} ({shown}); each has its own threshold, calibrated on the validation "
+            "split, in `animesion.json`.")
+
+
+def loading_text(spec, form: TimmForm | None, name: str, extras: list[str]) -> str:
+    """How to load the model with timm, or why timm cannot (the workbook's way follows in the card)."""
+    if form is None:
+        return f"timm cannot rebuild this model: {why_not_timm(spec, extras)}. The workbook loads it, as below."
+    return f"""```python
+import timm, torch
+model = timm.create_model("local-dir:{name}", pretrained=True).eval()   # or "hf-hub:<user>/<name>"
+x = torch.rand(1, 3, {spec.image_size}, {spec.image_size}) * 2 - 1      # RGB in [-1, 1]: (pixel/255 - 0.5) / 0.5
+probs = model(x).softmax(-1)                                             # classes in config.json's label_names
+```"""
+
+
 def model_card(ckpt: Checkpoint, metrics: dict[str, Any], form: TimmForm | None, name: str) -> str:
     """The card's Markdown for ``ckpt`` (``metrics``: its run's ``metrics.json``, may be empty)."""
     spec, training = ckpt.spec, ckpt.training
     classes = ckpt.class_names
-    listed = ", ".join(classes[:LISTED]) + (f", … ({len(classes) - LISTED} more in `config.json`'s `label_names`)"
-                                            if len(classes) > LISTED else "")
     recipe = ", ".join(f"{k} {training[k]}" for k in ("opt", "learning_rate", "weight_decay", "aa", "smoothing",
                                                       "mixup", "cutmix", "model_ema") if training.get(k) is not None)
     tags = (ckpt.tag_head or {}).get("tags", {}).get("names", [])
     extras = [w for w, on in (("the IFA head", spec.interm_features_fc), ("vision+tags inputs", spec.multimodal),
                               (f"a tag head over {len(tags)} tags", bool(spec.num_tags))) if on]
-    loading = (f"""```python
-import timm, torch
-model = timm.create_model("local-dir:{name}", pretrained=True).eval()   # or "hf-hub:<user>/<name>"
-x = torch.rand(1, 3, {spec.image_size}, {spec.image_size}) * 2 - 1      # RGB in [-1, 1]: (pixel/255 - 0.5) / 0.5
-probs = model(x).softmax(-1)                                             # classes in config.json's label_names
-```""" if form else f"timm cannot rebuild this model: {why_not_timm(spec, extras)}. The workbook loads it, as below.")
     return f"""---
 library_name: {"timm" if form else "animesion-workbook"}
 tags:
@@ -62,9 +77,7 @@ from a few pictures in the workbook (`05_inference`, `gallery_path`), and pictur
 "unknown" at a calibrated threshold.
 
 ## What it recognises
-{listed}
-{f"{chr(10)}Tags: {len(tags)} ({', '.join(tags[:20])}{', …' if len(tags) > 20 else ''}); each has its own threshold, "
- "calibrated on the validation split, in `animesion.json`." if tags else ""}
+{recognised(classes, tags)}
 
 ## Training
 - Data: `{training.get("dataset_name", "?")}` (`{training.get("dataset_path", "?")}`), {len(classes)} characters.
@@ -82,7 +95,7 @@ RGB, resized to {spec.image_size}×{spec.image_size} (bilinear, no crop), scaled
 0.5 and std 0.5 per channel.
 
 ## How to load it
-{loading}
+{loading_text(spec, form, name, extras)}
 
 With the workbook, the folder (or `hf-hub:<user>/<name>`) is a `checkpoint_path` like any checkpoint file: the
 calibration for "unknown", the enrolment space and the tag thresholds come with it (`animesion.json`,

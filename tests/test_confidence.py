@@ -8,6 +8,7 @@ import torch
 
 from animesion.prediction.confidence import Confidence, expected_calibration_error, fit_confidence, reliability
 from animesion.prediction.open_set import OpenSet, Prototypes
+from animesion.prediction.predictor import Predictor
 from animesion.prediction.recognise import answer
 
 
@@ -57,6 +58,8 @@ def test_a_calibration_written_before_confidences_keeps_its_answers_and_says_so_
 
     class Stub:  # what answer() reads of a predictor
         class_names = ["a", "b"]
+        colour = None
+        identity = Predictor.identity
 
     embeddings = torch.tensor([[1.0, 0.1], [0.3, 0.2], [0.1, 1.0]])
     output = {"logits": torch.zeros(3, 2), "embedding": embeddings}
@@ -65,7 +68,7 @@ def test_a_calibration_written_before_confidences_keeps_its_answers_and_says_so_
     for open_set in (old, old, new):
         stub = Stub()
         stub.open_set = open_set
-        found.append(answer(stub, output, k=2))
+        found.append(answer(stub, torch.zeros(3, 3, 4, 4), output, k=2))
     assert found[0].answers == found[2].answers == ["a", "unknown", "b"]  # the same answers either way
     assert sum("before confidences were fitted" in r.message for r in caplog.records) == 1
     assert torch.all((found[0].confidence >= 0) & (found[0].confidence <= 1))

@@ -22,8 +22,10 @@ def test_folder_with_bad_files(tiny_run, tmp_path):
     (folder / "sub" / "empty.png").write_bytes(b"")
     predictor = Predictor.from_checkpoint(load_checkpoint(tiny_run.best_checkpoint))
     result = predict_folder(predictor, folder, batch_size=2, top_k=3, progress=False)
-    assert len(result.table) == 5 and result.embeddings.shape == (5, 512)
-    assert torch.allclose(result.embeddings.norm(dim=1), torch.ones(5))
+    # the embedding [5, 512], then the colour histogram [5, 128] of 03's default calibration
+    assert len(result.table) == 5 and result.embeddings.shape == (5, 512 + 128)
+    assert torch.allclose(result.embeddings[:, :512].norm(dim=1), torch.ones(5))
+    assert torch.allclose(result.embeddings[:, 512:].norm(dim=1), torch.ones(5))
     assert sorted(p.rsplit("/", 1)[-1] for p in result.failures["file"]) == ["README.txt", "broken.jpg", "empty.png"]
     probs = result.table[["top1_prob", "top2_prob", "top3_prob"]].to_numpy()
     assert (probs[:, 0] >= probs[:, 1]).all() and (probs.sum(axis=1) <= 1 + 1e-6).all()

@@ -145,10 +145,11 @@ def attention_report(config: AttentionConfig, progress: bool = True) -> Attentio
     images, labels, problems = pick_images(config, ckpt)
     for problem in problems:
         log.warning("skipped: %s", problem)
-    maps = extract_attention(predictor.model, predictor.to_batch(images))
+    batch = predictor.to_batch(images)
+    maps = extract_attention(predictor.model, batch)
     layer = _check_index("layer", config.layer, maps.num_layers)
     head = _check_index("head", config.head, maps.num_heads)
-    answers = answer(predictor, maps.output, k=5)  # the answers 05 gives these pictures
+    answers = answer(predictor, batch, maps.output, k=5)  # the answers 05 gives these pictures
     out_dir = resolve_path(config.results_dir) / "attention" / ckpt.path.parent.name
     return AttentionReport(ckpt, predictor, images, labels, maps, attention_rollout(maps.attentions), answers.names,
                            answers.probabilities.tolist(), layer, head, out_dir, problems)

@@ -24,7 +24,7 @@ from ..data.folder_tree import scan_folder_tree
 from ..errors import CheckpointError, DataError
 from ..paths import resolve_path
 from ..prediction.files import predict_files
-from ..prediction.open_set import OpenSet, Prototypes, prototypes_of
+from ..prediction.open_set import OpenSet, Prototypes
 from ..prediction.predictor import Predictor
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ def enrol(predictor: Predictor, folder: str | Path, batch_size: int = 32, progre
     if not names:
         raise DataError(f"No character of '{root}' has {MIN_PICTURES} readable pictures to enrol.")
     labels = torch.tensor([names.index(read[i]) for i in keep])
-    gallery = prototypes_of(open_set.project(result.embeddings[keep]), labels, names)
+    gallery = open_set.enrolled(result.embeddings[keep], labels, names)
     for problem in problems:
         log.warning("gallery: %s", problem)
     return Enrolment(gallery, problems)
@@ -91,17 +91,14 @@ def enrol_pictures(predictor: Predictor, name: str, pictures: list) -> Prototype
     open_set = require_open_set(predictor, "Enrolling")
     if len(pictures) < MIN_PICTURES:
         raise DataError(f"'{name}' has {len(pictures)} readable picture(s); enrolling needs {MIN_PICTURES} or more.")
-    embeddings = predictor.embeddings(pictures)
-    return prototypes_of(open_set.project(embeddings), torch.zeros(len(pictures), dtype=torch.long), [name])
+    return open_set.enrolled(predictor.embeddings(pictures), torch.zeros(len(pictures), dtype=torch.long), [name])
 
 
 def with_character(gallery: Prototypes | None, character: Prototypes) -> Prototypes:
     """``gallery`` with ``character`` added, replacing an earlier enrolment of the same name."""
     if gallery is None:
         return character
-    keep = [i for i, n in enumerate(gallery.names) if n not in character.names]
-    kept = Prototypes([gallery.names[i] for i in keep], gallery.vectors[keep], [gallery.counts[i] for i in keep])
-    return kept + character
+    return gallery.select([i for i, n in enumerate(gallery.names) if n not in character.names]) + character
 
 
 def save_gallery(gallery: Prototypes, path: str | Path, open_set: OpenSet) -> Path:
@@ -109,6 +106,8 @@ def save_gallery(gallery: Prototypes, path: str | Path, open_set: OpenSet) -> Pa
     meta = {"format": FORMAT, "names": json.dumps(gallery.names), "counts": json.dumps(gallery.counts),
             "fingerprint": fingerprint(open_set)}
     tensors = {"prototypes": gallery.vectors.detach().cpu().contiguous()}
+    if gallery.joined is not None:  # the enrolled characters' prototypes joined to their colours
+        tensors["joined"] = gallery.joined.detach().cpu().contiguous()
     return atomic_write(resolve_path(path), lambda tmp: save_file(tensors, str(tmp), metadata=meta))
 
 
@@ -120,13 +119,15 @@ def load_gallery(path: str | Path, open_set: OpenSet) -> Prototypes:
     try:
         with safe_open(str(path), framework="pt") as f:
             meta, vectors = f.metadata() or {}, f.get_tensor("prototypes")
+            # galleries enrolled without a colour calibration (or before colour) rank by the embedding alone
+            joined = f.get_tensor("joined") if "joined" in f.keys() else None
     except Exception as err:  # any failure means the file is not a gallery
         raise DataError(f"gallery_file '{path}' is not a readable gallery ({err}).") from None
     if meta.get("format") != FORMAT:
         raise DataError(f"gallery_file '{path}' is a safetensors file but not an Animesion gallery.")
     if meta.get("fingerprint") != fingerprint(open_set):
         raise DataError(f"gallery_file '{path}' was enrolled with another checkpoint; enrol again with gallery_path.")
-    return Prototypes(json.loads(meta["names"]), vectors, json.loads(meta["counts"]))
+    return Prototypes(json.loads(meta["names"]), vectors, json.loads(meta["counts"]), joined)
 
 
 __all__ = ["Enrolment", "enrol", "enrol_pictures", "fingerprint", "load_gallery", "require_open_set", "save_gallery",

@@ -36,7 +36,8 @@ class InferenceResult:
     ``unknown`` when the score is below the threshold; ``top1_prob`` stays the best match's probability
     among the characters, and ``confidence`` is that of the answer, unknown), ``tags`` when tagging, and
     ``notes`` (empty, or why the answer may suffer: a truncated file). ``failures``: one row per file that
-    could not be read (file, reason). ``embeddings``: [N, D] L2-normalised, one row per row of ``table``;
+    could not be read (file, reason). ``embeddings``: [N, D (+ H)], one row per row of ``table``, as
+    ``Predictor.identity`` gives them (the L2-normalised embedding, then the colour histogram, if any);
     ``tag_scores`` [N, tags]: a tag head's probabilities, when tagging with one (else None)."""
 
     table: pd.DataFrame

@@ -12,7 +12,13 @@ Every picture is compared with prototypes in the model's embedding space, as fac
   the checkpoint's own classes, a handful of pictures for an enrolled character (:class:`Prototypes`);
 * a picture's scores are its cosine similarities to every prototype; the best one names it, unless it
   is below the ``threshold``: then the answer is ``unknown``. ``probabilities`` are a softmax of the
-  scores at a ``temperature``, so trained and enrolled characters are ranked on one scale.
+  scores at a ``temperature``, so trained and enrolled characters are ranked on one scale;
+* with a :class:`~.colour.ColourFeature` (``colour``), a picture answered with an enrolled character is
+  ranked again among the enrolled characters by its embedding joined to its colour histogram
+  (:meth:`OpenSet.joined`): among characters the network never trained on, its embedding tells them apart no
+  better than their colours do, and worse on pictures from another source (:mod:`.colour`). Whether a
+  picture is a trained character, an enrolled one or unknown is decided by the embedding alone, whose
+  threshold and confidence are calibrated; the colour only changes which enrolled character it is.
 
 The checkpoint's :class:`OpenSet` is calibrated at the end of training on the validation split. A val
 picture the model names wrong stands in for a picture it does not know, so the threshold is the score
@@ -29,6 +35,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from .colour import ColourFeature
 from .confidence import Confidence, fit_confidence
 
 COVERAGE = 0.95  # share of the val pictures named right kept when too few are named wrong to calibrate on
@@ -40,18 +47,27 @@ TEMPERATURES = torch.logspace(-2.5, 0, 60)  # candidates for the softmax tempera
 
 @dataclass
 class Prototypes:
-    """Named prototypes: ``vectors`` [K, D] (unit length, in the projected space) and how many pictures made each."""
+    """Named prototypes: ``vectors`` [K, D] (unit length, in the projected space), how many pictures made each,
+    and for enrolled characters under a colour calibration, ``joined`` [K, D + H] (unit length, in the space
+    of :meth:`OpenSet.joined`; None otherwise)."""
 
     names: list[str]
     vectors: Tensor
     counts: list[int] = field(default_factory=list)
+    joined: Tensor | None = None
 
     def __len__(self) -> int:
         return len(self.names)
 
     def __add__(self, other: Prototypes) -> Prototypes:
+        both = self.joined is not None and other.joined is not None
         return Prototypes(self.names + other.names, torch.cat([self.vectors, other.vectors]),
-                          self.counts + other.counts)
+                          self.counts + other.counts, torch.cat([self.joined, other.joined]) if both else None)
+
+    def select(self, keep: list[int]) -> Prototypes:
+        """The prototypes at the indices ``keep``."""
+        return Prototypes([self.names[i] for i in keep], self.vectors[keep], [self.counts[i] for i in keep],
+                          self.joined[keep] if self.joined is not None else None)
 
 
 def prototypes_of(projected: Tensor, labels: Tensor, names: list[str]) -> Prototypes:
@@ -89,7 +105,9 @@ def whitening(embeddings: Tensor, shrink: float = SHRINK) -> tuple[Tensor, Tenso
 @dataclass
 class OpenSet:
     """A checkpoint's calibration: the centre [D] and whitening [D, K] of its embedding space, the class
-    prototypes, the threshold on the best score and the softmax temperature."""
+    prototypes, the threshold on the best score and the softmax temperature; ``colour``, the histogram that
+    ranks enrolled characters beside the embedding (None: the embedding alone, as calibrations written before
+    colour)."""
 
     center: Tensor
     whiten: Tensor
@@ -98,10 +116,27 @@ class OpenSet:
     temperature: float
     coverage: float = 1.0  # share of the val pictures the threshold keeps
     confidence: Confidence | None = None  # None: a calibration written before confidences were fitted
+    colour: ColourFeature | None = None
 
     def project(self, embeddings: Tensor) -> Tensor:
-        """Embeddings [N, D] → unit vectors [N, K] of the whitened space, where prototypes live."""
-        return F.normalize((F.normalize(embeddings.float(), dim=-1) - self.center) @ self.whiten, dim=-1)
+        """Embeddings [N, D] (or identity features [N, D + H] of ``Predictor.identity``, whose colour columns it
+        leaves out) → unit vectors [N, K] of the whitened space, where prototypes live."""
+        learned = embeddings[:, :len(self.center)].float()
+        return F.normalize((F.normalize(learned, dim=-1) - self.center) @ self.whiten, dim=-1)
+
+    def joined(self, features: Tensor) -> Tensor:
+        """Identity features [N, D + H] → unit vectors [N, K + H]: the projected embedding joined to the colour
+        histogram at the colour's weight, where enrolled characters are told apart."""
+        colour = F.normalize(features[:, len(self.center):].float(), dim=-1)  # [N, H]
+        return F.normalize(torch.cat([self.project(features), self.colour.weight * colour], dim=1), dim=-1)
+
+    def enrolled(self, features: Tensor, labels: Tensor, names: list[str]) -> Prototypes:
+        """The prototypes of characters enrolled from the identity features [N, D (+ H)] of their pictures
+        (labels [N] in ``0 … len(names)-1``), with their joined prototypes under a colour calibration."""
+        gallery = prototypes_of(self.project(features), labels, names)
+        if self.colour is not None and features.shape[1] > len(self.center):
+            gallery.joined = prototypes_of(self.joined(features), labels, names).vectors
+        return gallery
 
     def scores(self, embeddings: Tensor, gallery: Prototypes | None = None) -> tuple[Tensor, Prototypes]:
         """Cosine similarities [N, K] to the class prototypes and then the gallery's, and those prototypes."""
@@ -115,12 +150,27 @@ class OpenSet:
         ``threshold``: None uses the calibrated one; 0 never answers unknown.
         """
         scores, everyone = self.scores(embeddings, gallery)
+        best = scores.max(dim=-1).values
+        if gallery is not None and gallery.joined is not None and self.colour is not None:
+            scores = self.rank_enrolled(scores, embeddings, gallery)
         probabilities = (scores / self.temperature).softmax(dim=-1)
         top, idx = probabilities.topk(min(k, len(everyone)), dim=-1)
-        best = scores.max(dim=-1).values
         limit = self.threshold if threshold is None else threshold
         unknown = best < limit if limit > 0 else torch.zeros_like(best, dtype=torch.bool)
         return Recognition([[everyone.names[i] for i in row] for row in idx.tolist()], top, best, unknown)
+
+    def rank_enrolled(self, scores: Tensor, features: Tensor, gallery: Prototypes) -> Tensor:
+        """``scores`` [N, C + E] with the enrolled columns of every picture whose best prototype is enrolled
+        replaced by its joined scores (:meth:`joined`), shifted so that their best keeps the picture's best
+        score: the threshold and the confidence still see the embedding's score; the enrolled characters are
+        ranked by embedding and colour."""
+        classes = len(self.classes)
+        joined = self.joined(features) @ gallery.joined.T  # [N, E]
+        rows = scores.argmax(dim=-1) >= classes
+        shift = scores[:, classes:].max(dim=-1, keepdim=True).values - joined.max(dim=-1, keepdim=True).values
+        ranked = scores.clone()
+        ranked[rows, classes:] = (joined + shift)[rows]
+        return ranked
 
     def to_tensors(self) -> dict[str, Tensor]:
         """What a checkpoint stores as tensors (the numbers go in :meth:`to_meta`)."""
@@ -130,6 +180,8 @@ class OpenSet:
     def to_meta(self) -> dict[str, object]:
         meta = {"threshold": self.threshold, "temperature": self.temperature, "coverage": self.coverage,
                 "counts": self.classes.counts}
+        if self.colour is not None:
+            meta["colour"] = self.colour.to_meta()
         return meta if self.confidence is None else {**meta, "confidence": self.confidence.to_meta()}
 
     @classmethod
@@ -139,8 +191,9 @@ class OpenSet:
         # Calibrations written before whitening centred only: the identity keeps their scores.
         whiten = tensors.get("whiten", torch.eye(len(tensors["center"])))
         confidence = Confidence.from_meta(meta["confidence"]) if "confidence" in meta else None
+        colour = ColourFeature.from_meta(meta["colour"]) if "colour" in meta else None
         return cls(tensors["center"], whiten, classes, float(meta["threshold"]),
-                   float(meta["temperature"]), float(meta["coverage"]), confidence)
+                   float(meta["temperature"]), float(meta["coverage"]), confidence, colour)
 
 
 def threshold_of(best: Tensor, right: Tensor) -> float:
@@ -160,16 +213,18 @@ def threshold_of(best: Tensor, right: Tensor) -> float:
 
 
 def calibrate(train_embeddings: Tensor, train_labels: Tensor, val_embeddings: Tensor, val_labels: Tensor,
-              class_names: list[str]) -> OpenSet:
-    """The open-set calibration of a model from the embeddings [N, D] of its training and validation pictures.
+              class_names: list[str], colour: ColourFeature | None = None) -> OpenSet:
+    """The open-set calibration of a model from the identity features [N, D (+ H)] of its training and
+    validation pictures (``Predictor.identity``; the last ``colour.dims`` columns are the ``colour`` histogram).
 
     The centre, the whitening and the prototypes come from the training pictures; the threshold tells the
     validation pictures named right from those named wrong (:func:`threshold_of`), the temperature is the
     one whose softmax gives their labels the highest likelihood, and the confidence curve is fitted to
     whether each was named right.
     """
-    center, whiten = whitening(train_embeddings)
-    uncalibrated = OpenSet(center, whiten, Prototypes(list(class_names), torch.empty(0)), 0.0, 1.0)
+    learned = train_embeddings.shape[1] - (colour.dims if colour is not None else 0)
+    center, whiten = whitening(train_embeddings[:, :learned])
+    uncalibrated = OpenSet(center, whiten, Prototypes(list(class_names), torch.empty(0)), 0.0, 1.0, colour=colour)
     classes = prototypes_of(uncalibrated.project(train_embeddings), train_labels, list(class_names))
     uncalibrated.classes = classes
     scores, _ = uncalibrated.scores(val_embeddings)  # [N_val, C]
@@ -179,7 +234,7 @@ def calibrate(train_embeddings: Tensor, train_labels: Tensor, val_embeddings: Te
     losses = [F.cross_entropy(scores / t, val_labels).item() for t in TEMPERATURES] if len(scores) else [0.0]
     temperature = float(TEMPERATURES[int(torch.tensor(losses).argmin())])
     confidence = fit_confidence(best, named == val_labels)
-    return OpenSet(center, whiten, classes, threshold, temperature, coverage, confidence)
+    return OpenSet(center, whiten, classes, threshold, temperature, coverage, confidence, colour)
 
 
 __all__ = ["COVERAGE", "UNKNOWN", "OpenSet", "Prototypes", "Recognition", "calibrate", "prototypes_of",

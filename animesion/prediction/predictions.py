@@ -14,8 +14,8 @@ class Predictions:
     labels [N], topk_idx [N, k], topk_prob [N, k], indices [N] (positions in the dataset), loss [N].
     Models with a masked-tag head, on a loader with tags, also give ``token_pred`` [N, T] (the most
     likely token at every tag position) and ``token_loss`` [N] (mean cross-entropy over the sample's
-    tag tokens); ``loss`` is then class plus token cross-entropy, as in training. ``embeddings`` [N, D]
-    (L2-normalised) when asked for. Models with a multi-label tag head give ``tag_scores`` [N, tags] (sigmoid
+    tag tokens); ``loss`` is then class plus token cross-entropy, as in training. ``embeddings`` [N, D (+ H)]
+    (``Predictor.identity``) when asked for. Models with a multi-label tag head give ``tag_scores`` [N, tags] (sigmoid
     probabilities) and, on a loader with tag targets, ``tag_targets`` [N, tags] (multi-hot).
     """
 

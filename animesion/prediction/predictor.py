@@ -34,6 +34,7 @@ from ..models.output import ModelOutput
 from ..models.spec import ModelSpec
 from ..performance import autocast, pick_device, prepare_model
 from ..utils.progress import progress_bar
+from .colour import ColourFeature
 from .open_set import OpenSet
 from .predictions import Predictions
 from .tag_thresholds import TagThresholds
@@ -50,7 +51,7 @@ class Predictor:
                  device: torch.device | str | None = None, mixed_precision: str = "no",
                  tokenizer: TagTokenizer | None = None, channels_last: bool | None = None,
                  open_set: OpenSet | None = None, tag_set: TagSet | None = None,
-                 tag_thresholds: TagThresholds | None = None) -> None:
+                 tag_thresholds: TagThresholds | None = None, colour: ColourFeature | None = None) -> None:
         self.device = torch.device(device) if device is not None else pick_device()
         self.model = prepare_model(model.to(self.device).eval(), channels_last=channels_last)
         self.spec = spec
@@ -58,6 +59,9 @@ class Predictor:
         self.mixed_precision = mixed_precision
         self.tokenizer = tokenizer
         self.open_set = open_set  # None: a checkpoint written without the calibration (no "unknown")
+        # The colour histogram the open set joins to the embedding: the calibration's, or the one training
+        # calibrates with (None: the embedding alone, as calibrations written before colour).
+        self.colour = open_set.colour if open_set is not None else colour
         self.tag_set = tag_set  # the tag head's tags (None: no tag head)
         self.tag_thresholds = tag_thresholds  # None: not calibrated (the default threshold is used)
         self.transform: T.Compose = eval_transform(spec.image_size)
@@ -121,9 +125,19 @@ class Predictor:
                                  "vision+tags model trained with a mask_schedule; this one has no tag head.")
 
     def embeddings(self, images: Tensor | Sequence[Image.Image]) -> Tensor:
-        """The L2-normalised embeddings [B, D] (on the CPU) of a batch [B, 3, S, S] or of decoded pictures."""
+        """The identity features [B, D (+ H)] (on the CPU) of a batch [B, 3, S, S] or of decoded pictures: see
+        :meth:`identity`."""
         batch = images if isinstance(images, Tensor) else self.to_batch(images)
-        return embed(self.forward(batch)).cpu()
+        return self.identity(batch, self.forward(batch)).cpu()
+
+    def identity(self, batch: Tensor, output: ModelOutput) -> Tensor:
+        """What the open set compares pictures by, for an input ``batch`` [B, 3, S, S] and the model's ``output``
+        for it: the L2-normalised embedding [B, D], followed by the batch's colour histogram [B, H] when the
+        predictor weighs colour (:mod:`.colour`). Prototypes, galleries and calibrations are made of these."""
+        embedding = embed(output)
+        if self.colour is None:
+            return embedding
+        return torch.cat([embedding, self.colour(batch.to(embedding.device)).to(embedding.dtype)], dim=1)
 
     @torch.inference_mode()
     def predict_loader(self, loader: DataLoader, k: int = 5, max_batches: int | None = None,
@@ -159,7 +173,7 @@ class Predictor:
                                                                             batch["token_labels"].to(self.device))
                 values["loss"] = values["loss"] + values["token_loss"]
             if embeddings:
-                values["embeddings"] = embed(output)
+                values["embeddings"] = self.identity(batch["image"], output)
             if output["tag_logits"] is not None:
                 values["tag_scores"] = output["tag_logits"].float().sigmoid()
                 if "tag_targets" in batch:

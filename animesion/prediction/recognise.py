@@ -20,7 +20,7 @@ from torch import Tensor
 from ..models.output import ModelOutput
 from .confidence import answer_confidence
 from .open_set import UNKNOWN, Prototypes
-from .predictor import Predictor, embed
+from .predictor import Predictor
 from .tag_thresholds import thresholds_for
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,8 @@ class Answers:
     ``answers``: the best name, or ``unknown``; ``best_match``: the best name either way. ``score`` [N]: the
     best cosine similarity, and ``unknown`` [N], with a calibration (else None and all False).
     ``confidence`` [N]: the chance (0–1) that the answer given is right (:mod:`.confidence`; for ``unknown``,
-    that the picture is not its best match). ``embeddings`` [N, D] (L2-normalised); ``tags``: the predicted
+    that the picture is not its best match). ``embeddings`` [N, D (+ H)] (``Predictor.identity``: the
+    L2-normalised embedding, then the colour histogram under a colour calibration); ``tags``: the predicted
     tag set per picture, when asked for (a tag head's in the order of their scores), and ``tag_scores``
     [N, tags] the tag head's probabilities (None for the masked tags of a vision+tags model)."""
 
@@ -58,11 +59,11 @@ class Answers:
         return text + (f", best match {self.best_match[i]}" if self.unknown[i] else "")
 
 
-def answer(predictor: Predictor, output: ModelOutput, gallery: Prototypes | None = None,
+def answer(predictor: Predictor, batch: Tensor, output: ModelOutput, gallery: Prototypes | None = None,
            threshold: float | None = None, k: int = 5) -> Answers:
-    """The answers of a model ``output`` (from ``predictor.forward``) among the checkpoint's characters and the
-    ``gallery``. ``threshold``: None uses the calibrated one; 0 never answers unknown."""
-    embeddings = embed(output).cpu()
+    """The answers of a model ``output`` (from ``predictor.forward(batch)``) among the checkpoint's characters
+    and the ``gallery``. ``threshold``: None uses the calibrated one; 0 never answers unknown."""
+    embeddings = predictor.identity(batch, output).cpu()
     open_set = predictor.open_set
     if open_set is None:
         probabilities = output["logits"].float().softmax(-1).cpu()
@@ -99,7 +100,7 @@ def recognise(predictor: Predictor, images: Tensor | Sequence[Image.Image], gall
     predictor.require_tags(tags)
     batch = images if isinstance(images, Tensor) else predictor.to_batch(images)
     output = predictor.forward(batch)
-    answers = answer(predictor, output, gallery, threshold, k)
+    answers = answer(predictor, batch, output, gallery, threshold, k)
     if tags and predictor.has_tag_head:
         answers.tag_scores = output["tag_logits"].float().sigmoid().cpu()
         answers.tags = chosen_tags(answers.tag_scores, predictor, tag_rule, tag_overrides)

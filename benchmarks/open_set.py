@@ -152,9 +152,9 @@ def fold_section(figures: dict[str, dict[str, list[float]]], args: argparse.Name
         "Ceiling: the characters left out of training (a quarter enrolled, a quarter never seen) enrolled from "
         f"{nc.SHOTS} pictures each and named among themselves by the nearest prototype, no unknown; "
         f"{nc.QUERIES} pictures each; the trained network as 05 tells enrolled characters apart (joined to the "
-        "colour histogram at the calibration's weight), and its embedding alone. Floors: the same network untrained, the raw "
-        f"64-px pixels, and an HSV colour histogram (8×4×4 bins) of the whole picture and of its centre {CENTRE:.0%}, "
-        "named the same way.",
+        "colour histogram at the calibration's weight), and its embedding alone. Floors: the same network "
+        "untrained, the raw 64-px pixels, and an HSV colour histogram (8×4×4 bins) of the whole picture and of its "
+        f"centre {CENTRE:.0%}, named the same way.",
         "Open set: the checkpoint's calibration and the package's recognise, as 05 does it. Confidence: the "
         "trained characters' test pictures named among the trained characters, grouped by confidence in 10 bins; "
         "the gap is |mean confidence − share right| (goal: ≤ 10 points in every bin).",

@@ -138,10 +138,11 @@ def embeddings_by(predictor: Predictor, untrained: Predictor, images: list[Image
 
 
 def untrained_like(predictor: Predictor, seed: int) -> Predictor:
-    """The predictor's architecture with fresh random weights, its embedding alone (the first floor)."""
+    """The predictor's architecture with fresh random weights and no calibration: its embedding alone (the
+    first floor)."""
     torch.manual_seed(seed)
     untrained = predictor.with_model(create_model(predictor.spec).eval())
-    untrained.colour = None
+    untrained.open_set = None
     return untrained
 
 

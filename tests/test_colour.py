@@ -53,8 +53,7 @@ def test_colour_tells_enrolled_characters_apart_and_leaves_unknown_to_the_embedd
     # axis 5, one blue (bin 90) and one red (bin 5)
     train = F.normalize(axes[torch.arange(200) % 2] * 3 + torch.randn(200, 16) * 0.5, dim=-1)
     labels = torch.arange(200) % 2
-    open_set = calibrate(_features(train[:100], [40] * 100), labels[:100], _features(train[100:], [40] * 100),
-                         labels[100:], ["a", "b"], ColourFeature(1.0))
+    open_set = calibrate(train[:100], labels[:100], train[100:], labels[100:], ["a", "b"], ColourFeature(1.0))
     assert open_set.classes.vectors.shape[1] == open_set.whiten.shape[1]  # classes live in the embedding's space
     new = F.normalize(axes[5] * 3 + torch.randn(60, 16) * 0.5, dim=-1)
     new_labels = torch.arange(60) % 2
@@ -90,5 +89,5 @@ def test_the_predictor_joins_the_histogram_of_its_own_input_batch(tiny_run):
     learned = len(predictor.open_set.center)
     assert features.shape == (3, learned + 128)
     assert torch.allclose(features[:, learned:], ColourFeature(1.0)(batch))
-    predictor.colour = None
-    assert predictor.embeddings(batch).shape == (3, learned)
+    predictor.open_set = None  # no calibration, no colour
+    assert predictor.colour is None and predictor.embeddings(batch).shape == (3, learned)

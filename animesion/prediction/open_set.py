@@ -214,16 +214,15 @@ def threshold_of(best: Tensor, right: Tensor) -> float:
 
 def calibrate(train_embeddings: Tensor, train_labels: Tensor, val_embeddings: Tensor, val_labels: Tensor,
               class_names: list[str], colour: ColourFeature | None = None) -> OpenSet:
-    """The open-set calibration of a model from the identity features [N, D (+ H)] of its training and
-    validation pictures (``Predictor.identity``; the last ``colour.dims`` columns are the ``colour`` histogram).
+    """The open-set calibration of a model from the embeddings [N, D] of its training and validation pictures;
+    ``colour``: the histogram that will rank enrolled characters (stored, not fitted).
 
     The centre, the whitening and the prototypes come from the training pictures; the threshold tells the
     validation pictures named right from those named wrong (:func:`threshold_of`), the temperature is the
     one whose softmax gives their labels the highest likelihood, and the confidence curve is fitted to
     whether each was named right.
     """
-    learned = train_embeddings.shape[1] - (colour.dims if colour is not None else 0)
-    center, whiten = whitening(train_embeddings[:, :learned])
+    center, whiten = whitening(train_embeddings)
     uncalibrated = OpenSet(center, whiten, Prototypes(list(class_names), torch.empty(0)), 0.0, 1.0, colour=colour)
     classes = prototypes_of(uncalibrated.project(train_embeddings), train_labels, list(class_names))
     uncalibrated.classes = classes

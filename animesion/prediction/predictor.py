@@ -51,7 +51,7 @@ class Predictor:
                  device: torch.device | str | None = None, mixed_precision: str = "no",
                  tokenizer: TagTokenizer | None = None, channels_last: bool | None = None,
                  open_set: OpenSet | None = None, tag_set: TagSet | None = None,
-                 tag_thresholds: TagThresholds | None = None, colour: ColourFeature | None = None) -> None:
+                 tag_thresholds: TagThresholds | None = None) -> None:
         self.device = torch.device(device) if device is not None else pick_device()
         self.model = prepare_model(model.to(self.device).eval(), channels_last=channels_last)
         self.spec = spec
@@ -59,9 +59,6 @@ class Predictor:
         self.mixed_precision = mixed_precision
         self.tokenizer = tokenizer
         self.open_set = open_set  # None: a checkpoint written without the calibration (no "unknown")
-        # The colour histogram the open set joins to the embedding: the calibration's, or the one training
-        # calibrates with (None: the embedding alone, as calibrations written before colour).
-        self.colour = open_set.colour if open_set is not None else colour
         self.tag_set = tag_set  # the tag head's tags (None: no tag head)
         self.tag_thresholds = tag_thresholds  # None: not calibrated (the default threshold is used)
         self.transform: T.Compose = eval_transform(spec.image_size)
@@ -84,6 +81,11 @@ class Predictor:
         other.model, other.device = model, torch.device("cpu")  # the fast paths run on the CPU, in fp32
         other.mixed_precision = "no"
         return other
+
+    @property
+    def colour(self) -> ColourFeature | None:
+        """The colour histogram the calibration ranks enrolled characters by (None: none, or no calibration)."""
+        return self.open_set.colour if self.open_set is not None else None
 
     @property
     def can_tag(self) -> bool:
@@ -133,7 +135,7 @@ class Predictor:
     def identity(self, batch: Tensor, output: ModelOutput) -> Tensor:
         """What the open set compares pictures by, for an input ``batch`` [B, 3, S, S] and the model's ``output``
         for it: the L2-normalised embedding [B, D], followed by the batch's colour histogram [B, H] when the
-        predictor weighs colour (:mod:`.colour`). Prototypes, galleries and calibrations are made of these."""
+        calibration weighs colour (:mod:`.colour`). Enrolled prototypes and answers are made of these."""
         embedding = embed(output)
         if self.colour is None:
             return embedding

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ..atomic import atomic_link
 from ..models.checkpoint import Checkpoint, save_checkpoint, weights_of
+from ..prediction.colour import ColourFeature
 from ..prediction.open_set import OpenSet, calibrate
 from ..prediction.predictor import Predictor
 from ..prediction.tag_thresholds import TagThresholds, calibrate_thresholds
@@ -41,7 +42,8 @@ def calibrate_best(session: Session, predictor: Predictor) -> Calibration:
         preds = predictor.predict_loader(loader, max_batches=s.max_steps, progress=False, embeddings=True)
         embedded[split] = gather_predictions(s.accelerator, preds)
     open_set = calibrate(embedded["train"].embeddings, embedded["train"].labels, embedded["val"].embeddings,
-                         embedded["val"].labels, s.data.class_names, predictor.colour)
+                         embedded["val"].labels, s.data.class_names,
+                         ColourFeature(s.config.colour_weight) if s.config.colour_weight > 0 else None)
     log.info("open set: threshold %.3f (between right and wrong val answers) keeps %.0f%% of the %d val "
              "pictures (temperature %.3f); prototypes from %d train pictures", open_set.threshold,
              100 * open_set.coverage, len(embedded["val"].labels), open_set.temperature, len(embedded["train"].labels))

@@ -13,7 +13,6 @@ from ..evaluation.multilabel import TAG_TABLE, TagReport, tag_report
 from ..evaluation.tag_results import TEST_TAGS_FILE, TagResults
 from ..models.checkpoint import load_checkpoint
 from ..models.factory import count_parameters
-from ..prediction.colour import ColourFeature
 from ..prediction.open_set import OpenSet
 from ..prediction.predictions import Predictions
 from ..prediction.predictor import Predictor
@@ -38,7 +37,6 @@ def finish(session: Session) -> TrainResult:
     s.accelerator.wait_for_everyone()  # the main process has written best.safetensors
     best_ckpt = load_checkpoint(run.checkpoint("best"), s.accelerator.device)
     best = Predictor.from_checkpoint(best_ckpt, s.accelerator.device)
-    best.colour = ColourFeature(s.config.colour_weight) if s.config.colour_weight > 0 else None
     calibration = calibrate_best(s, best)
     best.tag_thresholds = calibration.tag_thresholds
     if s.main:

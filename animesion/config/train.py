@@ -53,6 +53,8 @@ class TrainConfig(Strict):
     warmup_steps: int = param(50, "warmupCosine: linear warm-up steps before the cosine decay")
     pretrained: bool = param(False, "start from ImageNet weights")
     pretrained_path: str = param("", "local file of pretrained weights, for offline use")
+    backbone: str = param("", "a torchvision CNN's start without ImageNet: a file of python -m animesion.pretrain, "
+                          "or '' (random weights)", legacy="")
     checkpoint_path: str = param("", "checkpoint to continue from or transfer")
     transfer_learning: bool = param(False, "reset the classifier when loading checkpoint_path")
     load_partial_mode: str | None = param(None, "load only parts of a ViT checkpoint", PARTIAL_MODES.names)
@@ -210,4 +212,5 @@ class TrainConfig(Strict):
                          vocab_size=vocab_size if self.multimodal else None, max_text_seq_len=self.max_text_seq_len,
                          masked_tag_head=self.multimodal and self.mask_schedule is not None,
                          num_tags=num_tags if self.tag_head else 0, drop_path=self.drop_path,
-                         pretrained=self.pretrained, pretrained_path=self.pretrained_path)
+                         pretrained=self.pretrained, pretrained_path=self.pretrained_path,
+                         backbone=self.backbone)

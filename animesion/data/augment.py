@@ -6,7 +6,8 @@
 * geometry: ``scale=None`` is the original's ``Resize(s + 32)`` + ``RandomCrop(s)``; a range is timm's
   random-resized crop of that share of the area (aspect 3/4 to 4/3); then a horizontal flip;
 * the ``aa`` policy on the PIL picture (the :data:`AUGMENT_POLICIES` registry): the original's
-  ``jitter`` (ColorJitter 0.1 each), torchvision's ``trivialaugment`` (TrivialAugmentWide), timm's
+  ``jitter`` (ColorJitter 0.1 each), torchvision's ``trivialaugment`` (TrivialAugmentWide), ``source``
+  (another source's framing, resolution and compression, colours kept: :mod:`.source_shift`), timm's
   RandAugment (``rand-m9-mstd0.5-inc1``, …), AugMix (``augmix-m5-w4-d2``) or AutoAugment (``original``,
   ``v0``, ``3a``) strings; None adds nothing;
 * ToTensor, Normalize(0.5, 0.5), and timm's per-pixel random erasing with probability ``reprob``.
@@ -52,6 +53,15 @@ def _trivial(aa: str, image_size: int) -> list[Any]:
     from torchvision import transforms as T
 
     return [T.TrivialAugmentWide()]
+
+
+@AUGMENT_POLICIES.register("source")
+def _source(aa: str, image_size: int) -> list[Any]:
+    """Another source's framing, resolution, line weight, compression and tone, with the colours kept
+    (:class:`~animesion.data.source_shift.SourceShift`)."""
+    from .source_shift import SourceShift
+
+    return [SourceShift()]
 
 
 @AUGMENT_POLICIES.register("rand")

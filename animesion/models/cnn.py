@@ -6,6 +6,7 @@ import torch
 import torchvision
 from torch import Tensor, nn
 
+from .backbones import load_backbone
 from .catalog import Architecture, TorchvisionCNN
 from .output import ModelOutput, model_output, tag_head_of, tags_of
 from .pretrained import load_pretrained_cnn
@@ -47,10 +48,13 @@ def build_shallow(spec: ModelSpec, arch: Architecture) -> nn.Module:
 
 
 def build_torchvision(spec: ModelSpec, arch: TorchvisionCNN) -> nn.Module:
-    """A torchvision CNN, optionally from its ImageNet weights, with a fresh classifier for ``num_classes``."""
+    """A torchvision CNN, optionally from its ImageNet weights or a self-supervised backbone, with a fresh
+    classifier for ``num_classes``."""
     net = getattr(torchvision.models, arch.arch)(weights=None)
     if spec.pretrained:
         load_pretrained_cnn(net, arch.arch, arch.weights, spec.pretrained_path)
+    elif spec.backbone:
+        load_backbone(net, spec.backbone, arch.head)
     # The classifier is the child ``head`` (ResNet: fc) or the last layer inside it (EfficientNet: classifier[1]).
     head = getattr(net, arch.head)
     parent, attr = (net, arch.head) if isinstance(head, nn.Linear) else (head, "1")

@@ -31,6 +31,8 @@ class ModelSpec(Strict):
     drop_path: float = param(0.0, "stochastic depth rate of the ViT blocks (training only)")
     pretrained: bool = param(False, "start from ImageNet weights (when building for training)")
     pretrained_path: str = param("", "local file of the pretrained weights")
+    backbone: str = param("", "a CNN's self-supervised start (when building for training): a file of "
+                          "python -m animesion.pretrain; '' random weights")
 
     def validate(self) -> None:
         if self.num_classes < 1 or self.image_size < 1:
@@ -40,6 +42,9 @@ class ModelSpec(Strict):
                                        pretrained=self.pretrained, drop_path=self.drop_path)
         if problem:
             self.fail(problem)
+        if self.backbone and (self.pretrained or ARCHITECTURES.get(self.model_name).family != "torchvision"):
+            self.fail(f"backbone='{self.backbone}' starts a torchvision CNN without ImageNet weights; "
+                      f"model_name='{self.model_name}'{' with pretrained=True' if self.pretrained else ''} cannot.")
         if self.multimodal and not self.vocab_size:
             self.fail("multimodal=True needs vocab_size, the tag tokenizer's number of ids.")
         if self.masked_tag_head and not self.multimodal:

@@ -1,0 +1,45 @@
+"""Parameters of ``python -m animesion.pretrain``: self-supervised pretraining on pictures without labels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..models.catalog import ARCHITECTURES
+from ..strict import Strict, param
+
+
+def torchvision_names() -> list[str]:
+    """The architectures SimCLR pretrains here: the torchvision CNNs of the catalog."""
+    from ..models.catalog import TorchvisionCNN
+
+    return [name for name in ARCHITECTURES.names() if isinstance(ARCHITECTURES.get(name), TorchvisionCNN)]
+
+
+@dataclass
+class PretrainConfig(Strict):
+    """SimCLR on a folder of unlabelled pictures; the backbone is written as a safetensors start for 03."""
+
+    images_path: str = param("", "folder of unlabelled pictures (searched at any depth)")
+    output_path: str = param("outputs/pretrained/faces_simclr.safetensors", "the backbone's weights file to write")
+    model_name: str = param("resnet18", "the backbone", torchvision_names)
+    image_size: int = param(64, "square input resolution of the views, as 03 will train")
+    batch_size: int = param(256, "pictures per step (each gives two views; the other 2·(B−1) views are negatives)")
+    no_epochs: int = param(6, "passes over the pictures")
+    learning_rate: float = param(2e-3, "AdamW's peak rate, after a linear warm-up of one tenth of an epoch")
+    weight_decay: float = param(0.05, "AdamW's decoupled weight decay")
+    temperature: float = param(0.2, "NT-Xent's softmax temperature")
+    max_images: int = param(0, "use at most this many pictures (0: all)")
+    num_workers: int = param(1, "loader processes that decode and augment the views")
+    seed: int = param(0, "seed of the weights, the order and the views")
+
+    def validate(self) -> None:
+        if not self.images_path:
+            self.fail("give a folder of pictures: python -m animesion.pretrain --images_path FOLDER")
+        for key in ("image_size", "batch_size", "no_epochs"):
+            if getattr(self, key) < (2 if key == "batch_size" else 1):
+                self.fail(f"{key} must be at least {2 if key == 'batch_size' else 1}, got {getattr(self, key)}.")
+        if self.temperature <= 0 or self.learning_rate <= 0:
+            self.fail("temperature and learning_rate must be positive.")
+
+
+__all__ = ["PretrainConfig"]

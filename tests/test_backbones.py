@@ -1,0 +1,100 @@
+"""Self-supervised pretraining (``python -m animesion.pretrain``) and the backbones 03 starts from."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from safetensors import safe_open
+
+from animesion.config.pretrain import PretrainConfig
+from animesion.config.train import TrainConfig
+from animesion.errors import CheckpointError, ConfigError
+from animesion.models.factory import create_model
+from animesion.models.spec import ModelSpec
+from animesion.pretrain import pretrain
+from animesion.pretrain.__main__ import main
+from animesion.pretrain.simclr import nt_xent
+
+
+@pytest.fixture(scope="module")
+def backbone_file(tmp_path_factory):
+    """A resnet18 backbone from one epoch of SimCLR on 12 random pictures (and a corrupt file, skipped)."""
+    folder = tmp_path_factory.mktemp("unlabelled")
+    rng = np.random.default_rng(0)
+    for i in range(12):
+        Image.fromarray(rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)).save(folder / f"{i:02d}.png")
+    (folder / "broken.jpg").write_bytes(b"\xff\xd8not a jpeg")
+    out = tmp_path_factory.mktemp("out") / "faces.safetensors"
+    config = PretrainConfig(images_path=str(folder), output_path=str(out), image_size=32, batch_size=4, no_epochs=1,
+                            num_workers=0)
+    return pretrain(config, progress=False)
+
+
+def test_pretraining_writes_the_backbone_without_its_classifier_in_half_precision(backbone_file, caplog):
+    result = backbone_file
+    assert result.images == 13 and len(result.losses) == 1 and np.isfinite(result.losses[0])
+    with safe_open(str(result.path), "pt") as f:
+        keys, meta = set(f.keys()), f.metadata()
+        assert f.get_tensor("conv1.weight").dtype == torch.float16
+    expected = {k for k in create_model(ModelSpec(model_name="resnet18", num_classes=3)).net.state_dict()
+                if not k.startswith("fc.")}
+    assert keys == expected
+    assert meta["method"] == "simclr" and json.loads(meta["recipe"])["temperature"] == 0.2
+
+
+def test_a_run_starts_from_the_backbone_and_a_checkpoint_needs_no_file(backbone_file, tmp_path):
+    from animesion.models.checkpoint import load_checkpoint, save_checkpoint, weights_of
+
+    spec = ModelSpec(model_name="resnet18", num_classes=3, image_size=32, backbone=str(backbone_file.path))
+    model = create_model(spec)
+    with safe_open(str(backbone_file.path), "pt") as f:
+        stored = f.get_tensor("layer1.0.conv1.weight").float()
+    assert torch.equal(model.net.layer1[0].conv1.weight.data, stored)
+    assert model.net.fc.out_features == 3
+    saved = save_checkpoint(tmp_path / "best.safetensors", weights_of(model), spec, ["a", "b", "c"], {})
+    backbone_file.path.rename(backbone_file.path.with_suffix(".moved"))
+    try:
+        loaded = load_checkpoint(saved)
+    finally:
+        backbone_file.path.with_suffix(".moved").rename(backbone_file.path)
+    assert torch.equal(loaded.model.net.layer1[0].conv1.weight.data, stored)
+
+
+def test_a_missing_or_foreign_backbone_file_is_one_sentence(tmp_path):
+    with pytest.raises(CheckpointError, match="no weights file at"):
+        create_model(ModelSpec(model_name="resnet18", num_classes=3, backbone=str(tmp_path / "none.safetensors")))
+    from safetensors.torch import save_file
+
+    save_file({"conv1.weight": torch.zeros(1)}, str(tmp_path / "other.safetensors"))
+    with pytest.raises(CheckpointError, match="does not fit this model"):
+        create_model(ModelSpec(model_name="resnet18", num_classes=3, backbone=str(tmp_path / "other.safetensors")))
+
+
+def test_a_run_passes_its_backbone_to_the_model_and_older_runs_had_none(backbone_file):
+    path = str(backbone_file.path)
+    assert TrainConfig(model_name="resnet18", backbone=path).model_spec(3).backbone == path
+    assert TrainConfig(model_name="resnet18").model_spec(3).backbone == ""
+    assert TrainConfig.legacy_values()["backbone"] == ""  # earlier runs trained from random weights
+    with pytest.raises(ConfigError, match="cannot"):
+        TrainConfig(model_name="resnet18", backbone=path, pretrained=True).model_spec(3)
+    with pytest.raises(ConfigError, match="cannot"):
+        TrainConfig(model_name="S_16", backbone=path).model_spec(3)
+
+
+def test_nt_xent_is_low_when_the_two_views_agree():
+    torch.manual_seed(0)
+    first = torch.randn(16, 8)
+    agree = nt_xent(first, first + 0.01 * torch.randn(16, 8), 0.2)
+    disagree = nt_xent(first, torch.randn(16, 8), 0.2)
+    assert agree < 0.5 < disagree
+
+
+def test_the_command_line_says_what_is_missing(capsys, caplog):
+    caplog.set_level(logging.WARNING)
+    assert main([]) == 2
+    assert "give a folder of pictures" in capsys.readouterr().err

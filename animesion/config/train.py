@@ -53,8 +53,8 @@ class TrainConfig(Strict):
     warmup_steps: int = param(50, "warmupCosine: linear warm-up steps before the cosine decay")
     pretrained: bool = param(False, "start from ImageNet weights")
     pretrained_path: str = param("", "local file of pretrained weights, for offline use")
-    backbone: str = param("", "a torchvision CNN's start without ImageNet: a file of python -m animesion.pretrain, "
-                          "or '' (random weights)", legacy="")
+    backbone: str = param("", "a CNN's start without ImageNet: a file of python -m animesion.pretrain; '' random",
+                          legacy="")
     checkpoint_path: str = param("", "checkpoint to continue from or transfer")
     transfer_learning: bool = param(False, "reset the classifier when loading checkpoint_path")
     load_partial_mode: str | None = param(None, "load only parts of a ViT checkpoint", PARTIAL_MODES.names)

@@ -141,7 +141,7 @@ def untrained_like(predictor: Predictor, seed: int) -> Predictor:
     """The predictor's architecture with fresh random weights and no calibration: its embedding alone (the
     first floor)."""
     torch.manual_seed(seed)
-    untrained = predictor.with_model(create_model(predictor.spec.replace(pretrained=False, backbone="")).eval())
+    untrained = predictor.with_model(create_model(predictor.spec.without_start()).eval())
     untrained.open_set = None
     return untrained
 

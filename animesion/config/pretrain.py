@@ -4,15 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..models.catalog import ARCHITECTURES
+from ..models.catalog import torchvision_names
 from ..strict import Strict, param
-
-
-def torchvision_names() -> list[str]:
-    """The architectures SimCLR pretrains here: the torchvision CNNs of the catalog."""
-    from ..models.catalog import TorchvisionCNN
-
-    return [name for name in ARCHITECTURES.names() if isinstance(ARCHITECTURES.get(name), TorchvisionCNN)]
 
 
 @dataclass
@@ -21,7 +14,7 @@ class PretrainConfig(Strict):
 
     images_path: str = param("", "folder of unlabelled pictures (searched at any depth)")
     output_path: str = param("outputs/pretrained/faces_simclr.safetensors", "the backbone's weights file to write")
-    model_name: str = param("resnet18", "the backbone", torchvision_names)
+    model_name: str = param("resnet18", "the backbone (a torchvision CNN)", torchvision_names)
     image_size: int = param(64, "square input resolution of the views, as 03 will train")
     batch_size: int = param(256, "pictures per step (each gives two views; the other 2·(B−1) views are negatives)")
     no_epochs: int = param(6, "passes over the pictures")

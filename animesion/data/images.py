@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFile, ImageOps
 
-from ..errors import ImageLoadError
+from ..errors import DataError, ImageLoadError
 
 # As in the original: a truncated file is decoded as far as it goes instead of being an error.
 ImageFile.LOAD_TRUNCATED_IMAGES = True
@@ -145,3 +145,13 @@ def load_thumbnails(paths: Sequence[str | Path], size: int) -> tuple[list[Image.
 def is_image_file(path: str | Path) -> bool:
     """True when the extension is one of the common image formats."""
     return Path(path).suffix.lower() in IMAGE_EXTENSIONS
+
+
+def picture_files(folder: Path, recursive: bool) -> list[Path]:
+    """The picture files (by extension) of ``folder``, and of its subfolders with ``recursive``; hidden ones
+    left out, sorted."""
+    if not folder.is_dir():
+        raise DataError(f"'{folder}' is not a folder of pictures.")
+    found = folder.rglob("*") if recursive else folder.iterdir()
+    return sorted(p for p in found if p.is_file() and is_image_file(p)
+                  and not any(part.startswith(".") for part in p.relative_to(folder).parts))

@@ -19,8 +19,8 @@ import pandas as pd
 from ..atomic import atomic_write
 from ..config.tag import TagConfig
 from ..data.captions import caption_text, normalise_tag, read_caption, read_undesired, written_tag
-from ..data.images import is_image_file
-from ..errors import AnimesionError, DataError
+from ..data.images import picture_files
+from ..errors import AnimesionError
 from ..models.checkpoint import load_checkpoint
 from ..paths import resolve_path, shown_path
 from ..prediction.files import InferenceResult, predict_files
@@ -56,16 +56,6 @@ class CaptionRun:
         return (f"{len(self.written)} caption(s) written, {len(self.appended)} appended to, {len(self.skipped)} "
                 f"skipped (already there; existing=append or overwrite changes them), {len(self.unchanged)} "
                 f"unchanged, {len(self.failures)} unreadable picture(s); in {self.folder}")
-
-
-def picture_files(folder: Path, recursive: bool) -> list[Path]:
-    """The picture files (by extension) of ``folder``, and of its subfolders with ``recursive``; hidden ones
-    left out, sorted."""
-    if not folder.is_dir():
-        raise DataError(f"'{folder}' is not a folder of pictures to caption.")
-    found = folder.rglob("*") if recursive else folder.iterdir()
-    return sorted(p for p in found if p.is_file() and is_image_file(p)
-                  and not any(part.startswith(".") for part in p.relative_to(folder).parts))
 
 
 def ordered_tags(general: list[str], character: str | None, config: TagConfig,
@@ -151,5 +141,5 @@ def write_captions(result: InferenceResult, predictor: Predictor, folder: Path, 
     return run
 
 
-__all__ = ["CaptionRun", "caption_folder", "ordered_tags", "picture_files", "require_tag_head", "write_caption",
+__all__ = ["CaptionRun", "caption_folder", "ordered_tags", "require_tag_head", "write_caption",
            "write_captions"]

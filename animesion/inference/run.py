@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..config.inference import MODES, SAMPLE_IMAGES, InferenceConfig
 from ..config.tag import TagConfig
+from ..data.images import picture_files
 from ..errors import ConfigError
 from ..export import OnnxParity, export_and_check
 from ..models.checkpoint import Checkpoint, load_checkpoint
@@ -29,7 +30,7 @@ from ..prediction.open_set import Prototypes
 from ..prediction.predictor import Predictor
 from ..runs import find_checkpoint
 from .annotate import write_results
-from .captions import CaptionRun, picture_files, require_tag_head, write_captions
+from .captions import CaptionRun, require_tag_head, write_captions
 from .gallery import enrol, load_gallery, require_open_set, save_gallery
 from .samples import prepare_test_path
 from .tags_csv import read_image_list, write_tags_csv

@@ -73,6 +73,11 @@ def vit_names() -> list[str]:
     return [name for name in ARCHITECTURES.names() if ARCHITECTURES.get(name).is_vit]
 
 
+def torchvision_names() -> list[str]:
+    """The ``model_name`` of every torchvision CNN."""
+    return [name for name in ARCHITECTURES.names() if ARCHITECTURES.get(name).family == "torchvision"]
+
+
 def architecture_problem(model_name: str, *, image_size: int, interm_features_fc: bool = False,
                          multimodal: bool = False, pretrained: bool = False, drop_path: float = 0.0) -> str | None:
     """Why these model arguments do not fit ``model_name``, in one sentence naming the parameter; None if they do.
@@ -95,4 +100,5 @@ def architecture_problem(model_name: str, *, image_size: int, interm_features_fc
     return None
 
 
-__all__ = ["ARCHITECTURES", "Architecture", "TorchvisionCNN", "ViTSize", "architecture_problem", "vit_names"]
+__all__ = ["ARCHITECTURES", "Architecture", "TorchvisionCNN", "ViTSize", "architecture_problem", "torchvision_names",
+           "vit_names"]

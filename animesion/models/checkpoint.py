@@ -234,7 +234,7 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Che
     spec = ModelSpec.from_dict(meta["model_spec"])
     vocab = Vocabulary(meta["vocab"]) if meta.get("vocab") else None
     tokenizer = restore_tokenizer(meta["tokenizer"], vocab) if meta.get("tokenizer") and vocab else None
-    model = create_model(spec.replace(pretrained=False, backbone=""))  # the weights come from the file
+    model = create_model(spec.without_start())  # the weights come from the file
     tensors = _tensors(path, meta, spec)
     extra = {k.removeprefix(CALIBRATION): tensors.pop(k) for k in list(tensors) if k.startswith(CALIBRATION)}
     if meta["converted"]:

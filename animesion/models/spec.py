@@ -56,5 +56,10 @@ class ModelSpec(Strict):
     def is_vit(self) -> bool:
         return ARCHITECTURES.get(self.model_name).is_vit
 
+    def without_start(self) -> ModelSpec:
+        """The spec that builds the network with random weights: no ImageNet weights, no backbone file (to
+        receive a checkpoint's weights, or as an untrained baseline)."""
+        return self.replace(pretrained=False, backbone="")
+
 
 __all__ = ["ModelSpec"]

@@ -15,7 +15,6 @@ as a safetensors file that 03 starts from (its ``backbone`` parameter).
 from __future__ import annotations
 
 import logging
-import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,17 +27,11 @@ from torch.utils.data import DataLoader, Dataset
 
 from ..config.pretrain import PretrainConfig
 from ..data.dataset import collate_skip_bad
-from ..data.images import ImageLoadError, is_image_file, load_rgb
+from ..data.images import ImageLoadError, load_rgb, picture_files
 from ..training.sampling import EpochShuffle, SeededAugmentation
 
 log = logging.getLogger("animesion")
 PROJECTION = 128  # width of the space NT-Xent compares in; the backbone's pooled features [B, D] come before it
-
-
-def unlabelled_files(folder: Path, limit: int = 0) -> list[Path]:
-    """The picture files under ``folder`` (any depth), sorted; the first ``limit`` of them when it is > 0."""
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and is_image_file(p))
-    return files[:limit] if limit > 0 else files
 
 
 def view_transform(image_size: int) -> Any:
@@ -88,7 +81,6 @@ class Contrastive(nn.Module):
         head = getattr(self.backbone, arch.head)
         width = (head if isinstance(head, nn.Linear) else head[-1]).in_features
         setattr(self.backbone, arch.head, nn.Identity())  # pooled features [B, D]
-        self.head_name = arch.head
         self.projection = nn.Sequential(nn.Linear(width, width), nn.BatchNorm1d(width), nn.ReLU(inplace=True),
                                         nn.Linear(width, PROJECTION))
 
@@ -125,10 +117,11 @@ def pretrain(config: PretrainConfig, progress: bool = True) -> PretrainResult:
     from tqdm.auto import tqdm
 
     from ..errors import ConfigError
+    from ..optim.schedules import lr_factor
     from ..paths import resolve_path
     from .weights import save_backbone
 
-    files = unlabelled_files(resolve_path(config.images_path), config.max_images)
+    files = picture_files(resolve_path(config.images_path), recursive=True)[:config.max_images or None]
     if len(files) < config.batch_size:
         raise ConfigError(f"'{config.images_path}' has {len(files)} pictures; SimCLR needs at least a batch "
                           f"({config.batch_size}).")
@@ -141,8 +134,8 @@ def pretrain(config: PretrainConfig, progress: bool = True) -> PretrainResult:
     steps = config.no_epochs * len(loader)
     warmup = max(1, len(loader) // 10)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, (step + 1) / warmup) * 0.5 * (
-        1 + math.cos(math.pi * min(step, steps) / steps)))
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor("warmupCosine", total_steps=steps,
+                                                                      warmup_steps=warmup))
     start, losses = time.perf_counter(), []
     bar = tqdm(total=steps, desc="SimCLR", disable=not progress)
     for epoch in range(config.no_epochs):
@@ -157,9 +150,10 @@ def pretrain(config: PretrainConfig, progress: bool = True) -> PretrainResult:
             loss.backward()
             optimizer.step()
             schedule.step()
-            total, count = total + loss.item(), count + 1
+            value = loss.item()
+            total, count = total + value, count + 1
             bar.update()
-            bar.set_postfix(epoch=epoch + 1, loss=f"{loss.item():.3f}")
+            bar.set_postfix(epoch=epoch + 1, loss=f"{value:.3f}")
         losses.append(total / max(count, 1))
         log.info("SimCLR epoch %d/%d: loss %.3f", epoch + 1, config.no_epochs, losses[-1])
     bar.close()
@@ -168,4 +162,4 @@ def pretrain(config: PretrainConfig, progress: bool = True) -> PretrainResult:
     return PretrainResult(path, losses, len(files), seconds)
 
 
-__all__ = ["Contrastive", "PretrainResult", "TwoViews", "nt_xent", "pretrain", "unlabelled_files", "view_transform"]
+__all__ = ["Contrastive", "PretrainResult", "TwoViews", "nt_xent", "pretrain", "view_transform"]

@@ -11,6 +11,16 @@ from pathlib import Path
 from .errors import CheckpointError
 
 
+def _mode_for(path: Path) -> int:
+    """The permissions a file written at ``path`` gets: those of the file it replaces, else what ``open`` would
+    give a new file (0666 less the umask)."""
+    if path.exists():
+        return path.stat().st_mode & 0o777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
     """Call ``write(tmp)`` on a temporary file next to ``path``, fsync it, then ``os.replace`` it in.
 
@@ -21,6 +31,7 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         os.close(fd)
+        os.chmod(tmp_name, _mode_for(path))  # mkstemp's 0600 would hide a checkpoint from the user's group
     except OSError as err:
         raise CheckpointError(f"Cannot write to '{path.parent}': {err.strerror or err}.") from None
     tmp = Path(tmp_name)

@@ -52,6 +52,9 @@ CEILING = "trained network"
 EMBEDDINGS = (CEILING, "trained network, embedding alone", "same network untrained", "raw pixels",
               "colour histogram", "colour histogram, centre")
 FLOORS = EMBEDDINGS[2:]
+# A run that starts from a backbone (03's backbone) also shows that start's embedding before any training on
+# labels: what fine-tuning on the trained characters adds to it, or takes away (not a floor).
+START = "its backbone before training"
 
 
 @dataclass(frozen=True)
@@ -119,9 +122,12 @@ def nearest_prototype(gallery: Tensor, gallery_labels: Tensor, queries: Tensor, 
     return float(((queries @ means.T).argmax(-1) == query_labels).float().mean())
 
 
-def embeddings_by(predictor: Predictor, untrained: Predictor, images: list[Image.Image]) -> dict[str, Tensor]:
-    """Every embedding of ``EMBEDDINGS`` for decoded pictures, in batches of 128."""
-    out: dict[str, list[Tensor]] = {name: [] for name in EMBEDDINGS}
+def embeddings_by(predictor: Predictor, untrained: Predictor, images: list[Image.Image],
+                  started: Predictor | None = None) -> dict[str, Tensor]:
+    """Every embedding of ``EMBEDDINGS`` (and :data:`START` with a ``started`` predictor) for decoded pictures,
+    in batches of 128."""
+    names = (*EMBEDDINGS[:2], START, *EMBEDDINGS[2:]) if started else EMBEDDINGS
+    out: dict[str, list[Tensor]] = {name: [] for name in names}
     for start in range(0, len(images), 128):
         chunk = images[start:start + 128]
         batch = predictor.to_batch(chunk)
@@ -130,6 +136,8 @@ def embeddings_by(predictor: Predictor, untrained: Predictor, images: list[Image
         alone = open_set.project(trained) if open_set else trained
         out[CEILING].append(open_set.joined(trained) if open_set and open_set.colour else alone)
         out["trained network, embedding alone"].append(alone)
+        if started:
+            out[START].append(started.embeddings(batch))
         out["same network untrained"].append(untrained.embeddings(batch))
         out["raw pixels"].append(batch.flatten(1).cpu())
         out["colour histogram"].append(colour_histogram(chunk))
@@ -146,11 +154,22 @@ def untrained_like(predictor: Predictor, seed: int) -> Predictor:
     return untrained
 
 
+def started_like(predictor: Predictor) -> Predictor | None:
+    """The predictor's network as its backbone started it, before training on labels (the classifier is new and
+    unused; no calibration); None for a run without a backbone."""
+    if not predictor.spec.backbone:
+        return None
+    started = predictor.with_model(create_model(predictor.spec).eval())
+    started.open_set = None
+    return started
+
+
 def ceilings(predictor: Predictor, untrained: Predictor, gallery: list[Image.Image], gallery_labels: Tensor,
-             queries: list[Image.Image], query_labels: Tensor) -> dict[str, float]:
+             queries: list[Image.Image], query_labels: Tensor, started: Predictor | None = None) -> dict[str, float]:
     """Closed-set naming of the left-out characters by nearest prototype, for every embedding."""
-    g, q = embeddings_by(predictor, untrained, gallery), embeddings_by(predictor, untrained, queries)
-    return {name: nearest_prototype(g[name], gallery_labels, q[name], query_labels) for name in EMBEDDINGS}
+    g = embeddings_by(predictor, untrained, gallery, started)
+    q = embeddings_by(predictor, untrained, queries, started)
+    return {name: nearest_prototype(g[name], gallery_labels, q[name], query_labels) for name in g}
 
 
 def open_set_figures(predictor: Predictor, trained: tuple[list[Image.Image], list[str]],
@@ -190,11 +209,11 @@ def open_set_figures(predictor: Predictor, trained: tuple[list[Image.Image], lis
 
 def fold_measures(predictor: Predictor, untrained: Predictor, names: dict[int, str], roles: Roles,
                   loaded: dict[int, tuple[list[Image.Image], list[Image.Image]]],
-                  trained: tuple[list[Image.Image], list[str]]) -> dict[str, float]:
+                  trained: tuple[list[Image.Image], list[str]], started: Predictor | None = None) -> dict[str, float]:
     """One fold's figures: the ceiling and floors over the left-out characters, then the open set.
 
     ``loaded``: each left-out character's enrolment and query pictures; ``trained``: the trained characters'
-    test pictures and their names.
+    test pictures and their names; ``started``: the network as its backbone started it (:func:`started_like`).
     """
     left = roles.left_out
     gallery = [im for i in left for im in loaded[i][0]]
@@ -202,7 +221,7 @@ def fold_measures(predictor: Predictor, untrained: Predictor, names: dict[int, s
     gallery_labels = torch.tensor([k for k, i in enumerate(left) for _ in loaded[i][0]])
     query_labels = torch.tensor([k for k, i in enumerate(left) for _ in loaded[i][1]])
     found = {f"ceiling: {name}": value for name, value in
-             ceilings(predictor, untrained, gallery, gallery_labels, queries, query_labels).items()}
+             ceilings(predictor, untrained, gallery, gallery_labels, queries, query_labels, started).items()}
     enrolled = ([im for i in roles.enrolled for im in loaded[i][0]],
                 [names[i] for i in roles.enrolled for _ in loaded[i][0]],
                 [im for i in roles.enrolled for im in loaded[i][1]],
@@ -243,6 +262,7 @@ def load_predictor(checkpoint: Path) -> Predictor:
     return Predictor.from_checkpoint(load_checkpoint(checkpoint), device="cpu")
 
 
-__all__ = ["EMBEDDINGS", "QUERIES", "SHOTS", "Roles", "another_source", "ceilings", "colour_histogram",
+__all__ = ["EMBEDDINGS", "QUERIES", "SHOTS", "START", "Roles", "another_source", "ceilings", "colour_histogram",
            "fold_measures", "fold_roles", "gallery_and_queries", "link_tree", "load_predictor",
-           "nearest_prototype", "open_set_figures", "other_source", "pictures", "summary", "untrained_like"]
+           "nearest_prototype", "open_set_figures", "other_source", "pictures", "started_like", "summary",
+           "untrained_like"]

@@ -130,14 +130,16 @@ def fold_figures(predictor, characters: list[Path], roles: nc.Roles, fold: int,
     loaded = {i: tuple([predictor.load(f) for f in files] for files in
                        nc.gallery_and_queries(pictures(characters[i]), fold)) for i in roles.left_out}
     names = {i: characters[i].name for i in roles.left_out}
-    untrained = nc.untrained_like(predictor, seed=fold)
-    out = {"same source": nc.fold_measures(predictor, untrained, names, roles, loaded, (trained, trained_names))}
+    untrained, started = nc.untrained_like(predictor, seed=fold), nc.started_like(predictor)
+    out = {"same source": nc.fold_measures(predictor, untrained, names, roles, loaded, (trained, trained_names),
+                                           started)}
     # Another source: every left-out picture and every trained test picture re-framed; the backgrounds are
     # other characters' pictures (the trained test pictures, untouched)
     shifted = {i: tuple(nc.other_source(images, 100_000 * fold + 1000 * i + 500 * part, trained)
                         for part, images in enumerate(pair)) for i, pair in loaded.items()}
     moved = nc.other_source(trained, 100_000 * fold + 99_000, trained[1:] + trained[:1])
-    out["cross-source"] = nc.fold_measures(predictor, untrained, names, roles, shifted, (moved, trained_names))
+    out["cross-source"] = nc.fold_measures(predictor, untrained, names, roles, shifted, (moved, trained_names),
+                                           started)
     return out
 
 
@@ -152,7 +154,8 @@ def fold_section(figures: dict[str, dict[str, list[float]]], args: argparse.Name
         "Ceiling: the characters left out of training (a quarter enrolled, a quarter never seen) enrolled from "
         f"{nc.SHOTS} pictures each and named among themselves by the nearest prototype, no unknown; "
         f"{nc.QUERIES} pictures each; the trained network as 05 tells enrolled characters apart (joined to the "
-        "colour histogram at the calibration's weight), and its embedding alone. Floors: the same network "
+        "colour histogram at the calibration's weight), and its embedding alone; with a backbone (03's default "
+        "for resnet18), that backbone's embedding before any training on labels. Floors: the same network "
         "untrained, the raw 64-px pixels, and an HSV colour histogram (8×4×4 bins) of the whole picture and of its "
         f"centre {CENTRE:.0%}, named the same way.",
         "Open set: the checkpoint's calibration and the package's recognise, as 05 does it. Confidence: the "
@@ -193,7 +196,8 @@ def main(argv: list[str] | None = None) -> Path:
     parser.add_argument("--data", help=f"{DATA_HELP}; 20 characters or more")
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--folds", type=int, default=5, help="folds of the new-character protocol (5 or more)")
-    parser.add_argument("--only", default=",".join(PROTOCOLS), help=f"comma-separated protocols of {PROTOCOLS}")
+    parser.add_argument("--only", default=",".join(PROTOCOLS),
+                        help=f"comma-separated protocols among {', '.join(PROTOCOLS)}")
     parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                         help="a training parameter other than 03's default, its value read as YAML (e.g. -p "
                              "model_ema true)")

@@ -14,6 +14,7 @@ from safetensors import safe_open
 from animesion.config.pretrain import PretrainConfig
 from animesion.config.train import TrainConfig
 from animesion.errors import CheckpointError, ConfigError
+from animesion.models.backbones import BACKBONES
 from animesion.models.factory import create_model
 from animesion.models.spec import ModelSpec
 from animesion.pretrain import pretrain
@@ -78,7 +79,7 @@ def test_a_missing_or_foreign_backbone_file_is_one_sentence(tmp_path):
 def test_a_run_passes_its_backbone_to_the_model_and_older_runs_had_none(backbone_file):
     path = str(backbone_file.path)
     assert TrainConfig(model_name="resnet18", backbone=path).model_spec(3).backbone == path
-    assert TrainConfig(model_name="resnet18").model_spec(3).backbone == ""
+    assert TrainConfig(model_name="resnet18", backbone="").model_spec(3).backbone == ""
     assert TrainConfig.legacy_values()["backbone"] == ""  # earlier runs trained from random weights
     with pytest.raises(ConfigError, match="cannot"):
         TrainConfig(model_name="resnet18", backbone=path, pretrained=True).model_spec(3)
@@ -98,3 +99,40 @@ def test_the_command_line_says_what_is_missing(capsys, caplog):
     caplog.set_level(logging.WARNING)
     assert main([]) == 2
     assert "give a folder of pictures" in capsys.readouterr().err
+
+
+def test_auto_starts_resnet18_from_the_package_backbone_and_other_models_as_before():
+    assert TrainConfig(model_name="resnet18").model_spec(3).backbone == "faces-simclr-resnet18"
+    assert TrainConfig(model_name="resnet18", pretrained=True).model_spec(3).backbone == ""  # ImageNet wins
+    for model_name in ("shallow", "resnet50", "efficientnetb0", "S_16"):
+        assert TrainConfig(model_name=model_name).model_spec(3).backbone == ""
+    shipped = BACKBONES.get("faces-simclr-resnet18").path
+    model = create_model(TrainConfig(model_name="resnet18").model_spec(4))
+    with safe_open(str(shipped), "pt") as f:
+        assert torch.equal(model.net.layer4[1].conv2.weight.data, f.get_tensor("layer4.1.conv2.weight").float())
+
+
+def test_auto_keeps_the_folders_of_runs_that_start_as_before():
+    from animesion.training.run_dir import run_name
+
+    for model_name in ("shallow", "S_16"):  # 'auto' is no backbone for them: the folder of earlier versions
+        assert run_name(TrainConfig(model_name=model_name)) == run_name(TrainConfig(model_name=model_name, backbone=""))
+    assert run_name(TrainConfig(model_name="resnet18")) != run_name(TrainConfig(model_name="resnet18", backbone=""))
+
+
+def test_a_spec_names_the_backbone_it_starts_from():
+    with pytest.raises(ConfigError, match="a run's choice"):
+        ModelSpec(model_name="resnet18", backbone="auto")
+    with pytest.raises(ConfigError, match="not for model_name='resnet50'"):
+        ModelSpec(model_name="resnet50", backbone="faces-simclr-resnet18")
+
+
+def test_the_shipped_backbone_is_small_half_precision_and_says_how_it_was_made():
+    shipped = BACKBONES.get("faces-simclr-resnet18").path
+    assert shipped.stat().st_size <= 25 * 2**20
+    with safe_open(str(shipped), "pt") as f:
+        meta = f.metadata()
+        assert f.get_tensor("conv1.weight").dtype == torch.float16 and not any(k.startswith("fc.") for k in f.keys())
+    recipe = json.loads(meta["recipe"])
+    assert meta["method"] == "simclr" and int(meta["images"]) == 20000
+    assert recipe["model_name"] == "resnet18" and recipe["image_size"] == 64

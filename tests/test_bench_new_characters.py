@@ -39,3 +39,25 @@ def test_another_source_is_deterministic_and_changes_the_picture():
     assert first.size == face.size and np.array_equal(np.asarray(first), np.asarray(again))
     assert np.abs(np.asarray(first, dtype=int) - np.asarray(face, dtype=int)).mean() > 10
     assert not np.array_equal(np.asarray(first), np.asarray(nc.another_source(face, 8, wall)))
+
+
+def test_a_run_from_a_backbone_also_shows_the_backbone_before_training():
+    from animesion.models.factory import create_model
+    from animesion.models.spec import ModelSpec
+    from animesion.prediction.predictor import Predictor
+
+    def predictor(spec: ModelSpec) -> Predictor:
+        return Predictor(create_model(spec).eval(), spec, [f"c{i}" for i in range(spec.num_classes)], device="cpu")
+
+    random = predictor(ModelSpec(model_name="resnet18", num_classes=3, image_size=32))
+    assert nc.started_like(random) is None
+    started_from = ModelSpec(model_name="resnet18", num_classes=3, image_size=32, backbone="faces-simclr-resnet18")
+    tuned = predictor(started_from)
+    torch.nn.init.zeros_(tuned.model.net.layer4[1].conv2.weight)  # training moved the weights
+    started = nc.started_like(tuned)
+    assert started.open_set is None
+    faces = [Image.fromarray(np.random.default_rng(s).integers(0, 255, (40, 40, 3), dtype=np.uint8)) for s in range(4)]
+    found = nc.embeddings_by(tuned, nc.untrained_like(tuned, seed=0), faces, started)
+    assert list(found)[:3] == [nc.CEILING, "trained network, embedding alone", nc.START]
+    assert not torch.allclose(found[nc.START], found["trained network, embedding alone"])
+    assert nc.START not in nc.embeddings_by(random, nc.untrained_like(random, seed=0), faces)

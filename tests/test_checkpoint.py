@@ -110,3 +110,17 @@ def test_atomic_write_failure_keeps_the_old_file(tmp_path):
         atomic_write(target, write)
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["weights.bin"]
+
+
+def test_atomic_write_gives_a_new_file_the_usual_permissions_and_keeps_a_replaced_files(tmp_path):
+    umask = os.umask(0o022)
+    try:
+        new = atomic_write(tmp_path / "new.bin", lambda tmp: tmp.write_bytes(b"x"))
+        assert new.stat().st_mode & 0o777 == 0o644  # not mkstemp's 0600: the group can read a checkpoint
+        kept = tmp_path / "kept.bin"
+        kept.write_bytes(b"old")
+        kept.chmod(0o640)
+        atomic_write(kept, lambda tmp: tmp.write_bytes(b"new"))
+        assert kept.stat().st_mode & 0o777 == 0o640 and kept.read_bytes() == b"new"
+    finally:
+        os.umask(umask)

@@ -71,3 +71,13 @@ def test_the_source_policy_is_a_training_transform():
     with seeded_generators(0):
         out = transform(face(80))
     assert out.shape == (3, 64, 64) and torch.isfinite(out).all()
+
+
+def test_sourcetrivial_shifts_the_source_then_takes_trivialaugments_operation():
+    transform = train_transform(64, aa="sourcetrivial", scale=[0.35, 1.0])
+    assert [type(t).__name__ for t in transform.transforms] == [
+        "RandomResizedCropAndInterpolation", "RandomHorizontalFlip", "SourceShift", "TrivialAugmentWide", "ToTensor",
+        "Normalize"]
+    with seeded_generators(1):
+        out = transform(face(80))
+    assert out.shape == (3, 64, 64) and torch.isfinite(out).all()

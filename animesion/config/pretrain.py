@@ -17,7 +17,7 @@ class PretrainConfig(Strict):
     model_name: str = param("resnet18", "the backbone (a torchvision CNN)", torchvision_names)
     image_size: int = param(64, "square input resolution of the views, as 03 will train")
     batch_size: int = param(256, "pictures per step (each gives two views; the other 2·(B−1) views are negatives)")
-    no_epochs: int = param(6, "passes over the pictures")
+    no_epochs: int = param(8, "passes over the pictures")
     learning_rate: float = param(2e-3, "AdamW's peak rate, after a linear warm-up of one tenth of an epoch")
     weight_decay: float = param(0.05, "AdamW's decoupled weight decay")
     temperature: float = param(0.2, "NT-Xent's softmax temperature")

@@ -9,6 +9,7 @@ from ..data.layouts import LAYOUTS
 from ..data.mask_schedules import MASK_SCHEDULES, MASKING_BEHAVIORS
 from ..data.tokenization import TOKENIZERS
 from ..errors import ConfigError
+from ..models.backbones import backbone_for
 from ..models.catalog import ARCHITECTURES, architecture_problem
 from ..models.partial import PARTIAL_MODES
 from ..models.spec import ModelSpec
@@ -25,7 +26,7 @@ def optimizer_names() -> list[str]:
 
 RECIPE = ("opt", "learning_rate", "weight_decay", "momentum", "lr_scheduler", "warmup_steps", "smoothing", "aa",
           "scale", "reprob", "mixup", "cutmix", "mixup_prob", "mixup_switch_prob", "model_ema", "model_ema_decay",
-          "model_ema_warmup", "drop_path", "layer_decay")  # what parameters/train_recipe_*.yaml hold
+          "model_ema_warmup", "drop_path", "layer_decay", "backbone")  # what parameters/train_recipe_*.yaml hold
 # learning_rate None: the peak rate of an adaptive optimizer from scratch, by model family. Measured on real
 # faces (holo20, 64 px, 15 epochs, batch 32, AdamW): shallow and resnet18 do best at 2e-3, where S_16
 # collapses (about 32% test top-1; 70% at 1e-3, 76% at 5e-4). SGD-style optimizers need a rate of their own.
@@ -53,8 +54,8 @@ class TrainConfig(Strict):
     warmup_steps: int = param(50, "warmupCosine: linear warm-up steps before the cosine decay")
     pretrained: bool = param(False, "start from ImageNet weights")
     pretrained_path: str = param("", "local file of pretrained weights, for offline use")
-    backbone: str = param("", "a CNN's start without ImageNet: a file of python -m animesion.pretrain; '' random",
-                          legacy="")
+    backbone: str = param("auto", "CNN start without ImageNet: auto (the package's), a python -m animesion.pretrain "
+                          "file, '' random", legacy="")
     checkpoint_path: str = param("", "checkpoint to continue from or transfer")
     transfer_learning: bool = param(False, "reset the classifier when loading checkpoint_path")
     load_partial_mode: str | None = param(None, "load only parts of a ViT checkpoint", PARTIAL_MODES.names)
@@ -204,6 +205,11 @@ class TrainConfig(Strict):
             return self.learning_rate
         return ADAPTIVE_LR[ARCHITECTURES.get(self.model_name).family]
 
+    @property
+    def backbone_used(self) -> str:
+        """The backbone the model starts from: ``backbone`` with ``'auto'`` resolved for ``model_name``."""
+        return backbone_for(self.backbone, self.model_name, self.pretrained)
+
     def model_spec(self, num_classes: int, vocab_size: int | None = None, num_tags: int = 0) -> ModelSpec:
         """The :class:`ModelSpec` of this run for a dataset of ``num_classes`` (and ``vocab_size`` tag ids, and
         ``num_tags`` tags for the tag head)."""
@@ -213,4 +219,4 @@ class TrainConfig(Strict):
                          masked_tag_head=self.multimodal and self.mask_schedule is not None,
                          num_tags=num_tags if self.tag_head else 0, drop_path=self.drop_path,
                          pretrained=self.pretrained, pretrained_path=self.pretrained_path,
-                         backbone=self.backbone)
+                         backbone=self.backbone_used)

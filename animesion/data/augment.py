@@ -7,9 +7,9 @@
   random-resized crop of that share of the area (aspect 3/4 to 4/3); then a horizontal flip;
 * the ``aa`` policy on the PIL picture (the :data:`AUGMENT_POLICIES` registry): the original's
   ``jitter`` (ColorJitter 0.1 each), torchvision's ``trivialaugment`` (TrivialAugmentWide), ``source``
-  (another source's framing, resolution and compression, colours kept: :mod:`.source_shift`), timm's
-  RandAugment (``rand-m9-mstd0.5-inc1``, …), AugMix (``augmix-m5-w4-d2``) or AutoAugment (``original``,
-  ``v0``, ``3a``) strings; None adds nothing;
+  (another source's framing, resolution and compression, colours kept: :mod:`.source_shift`), both
+  (``sourcetrivial``), timm's RandAugment (``rand-m9-mstd0.5-inc1``, …), AugMix (``augmix-m5-w4-d2``) or
+  AutoAugment (``original``, ``v0``, ``3a``) strings; None adds nothing;
 * ToTensor, Normalize(0.5, 0.5), and timm's per-pixel random erasing with probability ``reprob``.
 
 Every random draw comes from torch's or Python's global generators, which the training loader seeds per
@@ -62,6 +62,13 @@ def _source(aa: str, image_size: int) -> list[Any]:
     from .source_shift import SourceShift
 
     return [SourceShift()]
+
+
+@AUGMENT_POLICIES.register("sourcetrivial")
+def _source_trivial(aa: str, image_size: int) -> list[Any]:
+    """``source``, then ``trivialaugment``: another source's framing and compression, and TrivialAugment's
+    one operation."""
+    return _source(aa, image_size) + _trivial(aa, image_size)
 
 
 @AUGMENT_POLICIES.register("rand")

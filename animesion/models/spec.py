@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..strict import Strict, param
+from .backbones import AUTO, BACKBONES
 from .catalog import ARCHITECTURES, architecture_problem
 
 
@@ -31,8 +32,8 @@ class ModelSpec(Strict):
     drop_path: float = param(0.0, "stochastic depth rate of the ViT blocks (training only)")
     pretrained: bool = param(False, "start from ImageNet weights (when building for training)")
     pretrained_path: str = param("", "local file of the pretrained weights")
-    backbone: str = param("", "a CNN's self-supervised start (when building for training): a file of "
-                          "python -m animesion.pretrain; '' random weights")
+    backbone: str = param("", "a CNN's self-supervised start (when building for training): a backbone of the "
+                          "package (BACKBONES), a file of python -m animesion.pretrain, or '' random weights")
 
     def validate(self) -> None:
         if self.num_classes < 1 or self.image_size < 1:
@@ -42,6 +43,12 @@ class ModelSpec(Strict):
                                        pretrained=self.pretrained, drop_path=self.drop_path)
         if problem:
             self.fail(problem)
+        if self.backbone == AUTO:
+            self.fail("backbone='auto' is a run's choice (TrainConfig.model_spec resolves it); a ModelSpec names "
+                      "the backbone it starts from.")
+        if self.backbone in BACKBONES and BACKBONES.get(self.backbone).model_name != self.model_name:
+            self.fail(f"backbone='{self.backbone}' is the package's start for "
+                      f"{BACKBONES.get(self.backbone).model_name}, not for model_name='{self.model_name}'.")
         if self.backbone and (self.pretrained or ARCHITECTURES.get(self.model_name).family != "torchvision"):
             self.fail(f"backbone='{self.backbone}' starts a torchvision CNN without ImageNet weights; "
                       f"model_name='{self.model_name}'{' with pretrained=True' if self.pretrained else ''} cannot.")

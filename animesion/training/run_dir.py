@@ -36,8 +36,8 @@ def run_name(config: TrainConfig) -> str:
     if config.run_name:
         return config.run_name
     legacy = TrainConfig.legacy_values()
-    relevant = {k: v for k, v in config.to_dict().items()
-                if k not in NOT_IN_RUN_NAME and not (k in legacy and v == legacy[k])}
+    values = {**config.to_dict(), "backbone": config.backbone_used}  # 'auto' for a shallow model is no backbone
+    relevant = {k: v for k, v in values.items() if k not in NOT_IN_RUN_NAME and not (k in legacy and v == legacy[k])}
     digest = hashlib.sha1(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:8]
     return f"{config.dataset_name}_{config.model_name}_is{config.image_size}_{digest}"
 

@@ -1,4 +1,5 @@
-"""``make bench-recipes``: the original and the modern training recipe, trained from scratch on real faces.
+"""``make bench-recipes``: the original and the modern training recipe, trained on real faces without ImageNet
+(the original from random weights; the modern recipe from the package's backbone where it has one: resnet18).
 
     python -m benchmarks.recipes                       # $ANIMESION_BENCH_DATA → benchmarks/recipes.md
     python -m benchmarks.recipes --data my_faces/ --epochs 15 --models resnet18 --no-ablation
@@ -85,7 +86,7 @@ def main(argv: list[str] | None = None) -> Path:
     data = dataset(source, source.name)
     start, load_at_start = time.perf_counter(), load_average()
     original, modern = (load_yaml(path) for path in RECIPES.values())
-    table = Table(f"Test top-1 from scratch on {source.name} ({args.image_size} px, batch {args.batch_size}, "
+    table = Table(f"Test top-1 without ImageNet on {source.name} ({args.image_size} px, batch {args.batch_size}, "
                   f"{args.epochs} epochs)", ["model", "recipe", "test top-1", "train time s", "img/s",
                                               "time vs original"])
     section = Section("Training recipes", [table])

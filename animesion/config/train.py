@@ -96,7 +96,8 @@ class TrainConfig(Strict):
     weight_decay: float = param(0.05, "weight decay (biases and norm weights are not decayed)", legacy=0.0)
     momentum: float = param(0.9, "momentum of the SGD-style optimizers", legacy=0.9)
     smoothing: float = param(0.1, "label smoothing of the class loss", legacy=0.0)
-    aa: str | None = param("trivialaugment", "augmentation: jitter (the original's), trivialaugment, rand-m9-mstd0.5 …",
+    aa: str | None = param("sourcetrivial", "augmentation: jitter (the original's), trivialaugment, sourcetrivial, "
+                           "rand-m9-mstd0.5 …",
                            legacy="jitter")
     scale: list[float] | None = param([0.35, 1.0], "random-resized-crop area range; None: the original's resize "
                                       "and crop", legacy=None)

@@ -49,7 +49,9 @@ def _train_step(model, images, labels):
 
 def test_channels_last_gives_the_same_outputs_and_gradients():
     torch.manual_seed(0)
-    config = TrainConfig(model_name="resnet18", image_size=64)
+    # Random weights: from the shipped backbone (backbone 'auto'), noise images make fp32 gradients that differ by
+    # up to 3% of their largest value between the two layouts (measured), too ill-conditioned to compare layouts.
+    config = TrainConfig(model_name="resnet18", image_size=64, backbone="")
     plain = create_model(config.model_spec(5))
     fast = prepare_model(create_model(config.model_spec(5)))
     fast.load_state_dict(plain.state_dict())

@@ -132,3 +132,13 @@ def test_export_command_line_and_04s_cell(runs, tmp_path, capsys):
                                  "eval_imagebyimage": False, "retrieval": False, "save_results": False,
                                  "export_dir": str(tmp_path / "from_04")}, output=tmp_path / "04.ipynb", progress=False)
     assert (tmp_path / "from_04" / "config.json").is_file()
+
+
+def test_the_model_card_says_where_the_weights_started():
+    from animesion.models.spec import ModelSpec
+    from animesion.share.card import start_of
+
+    assert start_of(ModelSpec(model_name="resnet18", backbone="faces-simclr-resnet18")) == \
+        "from the self-supervised backbone `faces-simclr-resnet18`"
+    assert start_of(ModelSpec(model_name="resnet18", pretrained=True)) == "from ImageNet weights"
+    assert start_of(ModelSpec(model_name="resnet18")) == "trained from scratch"

@@ -29,6 +29,15 @@ def why_not_timm(spec, extras: list[str]) -> str:
         if spec.model_name != "shallow" else "the shallow CNN is the workbook's own"
 
 
+def start_of(spec) -> str:
+    """Where the weights started: ImageNet, a self-supervised backbone (its name or file), or random."""
+    if spec.pretrained:
+        return "from ImageNet weights"
+    if spec.backbone:
+        return f"from the self-supervised backbone `{spec.backbone}`"
+    return "trained from scratch"
+
+
 def recognised(classes: list[str], tags: list[str]) -> str:
     """The characters (the first :data:`LISTED`) and the tags of the model, as the card lists them."""
     listed = ", ".join(classes[:LISTED]) + (f", … ({len(classes) - LISTED} more in `config.json`'s `label_names`)"
@@ -61,6 +70,7 @@ def model_card(ckpt: Checkpoint, metrics: dict[str, Any], form: TimmForm | None,
     tags = (ckpt.tag_head or {}).get("tags", {}).get("names", [])
     extras = [w for w, on in (("the IFA head", spec.interm_features_fc), ("vision+tags inputs", spec.multimodal),
                               (f"a tag head over {len(tags)} tags", bool(spec.num_tags))) if on]
+    model = start_of(spec) + ("; " + ", ".join(extras) if extras else "")
     return f"""---
 library_name: {"timm" if form else "animesion-workbook"}
 tags:
@@ -81,8 +91,7 @@ from a few pictures in the workbook (`05_inference`, `gallery_path`), and pictur
 
 ## Training
 - Data: `{training.get("dataset_name", "?")}` (`{training.get("dataset_path", "?")}`), {len(classes)} characters.
-- Model: `{spec.model_name}` at {spec.image_size}×{spec.image_size} px, {"from ImageNet weights" if spec.pretrained else
-  "trained from scratch"}{"; " + ", ".join(extras) if extras else ""}.
+- Model: `{spec.model_name}` at {spec.image_size}×{spec.image_size} px, {model}.
 - Recipe: {training.get("no_epochs", "?")} epochs, batch {training.get("batch_size", "?")}, {recipe}.
 
 ## Results
@@ -107,8 +116,9 @@ python -m animesion.inference --checkpoint_path {name} --test_path my_pictures/
 
 ## Limits
 - It knows these {len(classes)} characters only; others are enrolled in the workbook or answered "unknown".
-- Trained at {spec.image_size} px{" from scratch" if not spec.pretrained else ""}: small details (accessories,
-  eye shapes) may be lost, and pictures unlike the training crops (whole bodies, other art styles) do worse.
+- Trained at {spec.image_size} px{"" if spec.pretrained or spec.backbone else " from scratch"}: small details
+  (accessories, eye shapes) may be lost, and pictures unlike the training crops (whole bodies, other art styles)
+  do worse.
 - Recognition of characters beyond the training set is weaker than within it (see the workbook's
   `benchmarks/new_characters.md`).
 """

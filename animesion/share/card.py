@@ -117,8 +117,7 @@ python -m animesion.inference --checkpoint_path {name} --test_path my_pictures/
 ## Limits
 - It knows these {len(classes)} characters only; others are enrolled in the workbook or answered "unknown".
 - Trained at {spec.image_size} px{"" if spec.pretrained or spec.backbone else " from scratch"}: small details
-  (accessories, eye shapes) may be lost, and pictures unlike the training crops (whole bodies, other art styles)
-  do worse.
+  (accessories, eye shapes) may be lost, and pictures unlike the training crops (whole bodies, other styles) do worse.
 - Recognition of characters beyond the training set is weaker than within it (see the workbook's
   `benchmarks/new_characters.md`).
 """

@@ -63,6 +63,11 @@ class ModelSpec(Strict):
     def is_vit(self) -> bool:
         return ARCHITECTURES.get(self.model_name).is_vit
 
+    @property
+    def from_scratch(self) -> bool:
+        """Whether the weights started random: neither ImageNet weights nor a backbone."""
+        return not self.pretrained and not self.backbone
+
     def without_start(self) -> ModelSpec:
         """The spec that builds the network with random weights: no ImageNet weights, no backbone file (to
         receive a checkpoint's weights, or as an untrained baseline)."""

@@ -33,9 +33,9 @@ def start_of(spec) -> str:
     """Where the weights started: ImageNet, a self-supervised backbone (its name or file), or random."""
     if spec.pretrained:
         return "from ImageNet weights"
-    if spec.backbone:
-        return f"from the self-supervised backbone `{spec.backbone}`"
-    return "trained from scratch"
+    if spec.from_scratch:
+        return "trained from scratch"
+    return f"from the self-supervised backbone `{spec.backbone}`"
 
 
 def recognised(classes: list[str], tags: list[str]) -> str:
@@ -116,7 +116,7 @@ python -m animesion.inference --checkpoint_path {name} --test_path my_pictures/
 
 ## Limits
 - It knows these {len(classes)} characters only; others are enrolled in the workbook or answered "unknown".
-- Trained at {spec.image_size} px{"" if spec.pretrained or spec.backbone else " from scratch"}: small details
+- Trained at {spec.image_size} px{" from scratch" if spec.from_scratch else ""}: small details
   (accessories, eye shapes) may be lost, and pictures unlike the training crops (whole bodies, other styles) do worse.
 - Recognition of characters beyond the training set is weaker than within it (see the workbook's
   `benchmarks/new_characters.md`).

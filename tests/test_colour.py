@@ -46,7 +46,7 @@ def _features(embeddings: Tensor, bins: list[int]) -> Tensor:
     return torch.cat([embeddings, hist], 1)
 
 
-def test_colour_tells_enrolled_characters_apart_and_leaves_unknown_to_the_embedding(tmp_path):
+def test_colour_tells_enrolled_characters_apart_and_scores_them(tmp_path):
     torch.manual_seed(0)
     axes = torch.eye(16)
     # two trained characters along axes 0 and 1; two new ones whose embeddings are the same noise around
@@ -66,8 +66,16 @@ def test_colour_tells_enrolled_characters_apart_and_leaves_unknown_to_the_embedd
     truth = ["blue" if y == 0 else "red" for y in new_labels[10:].tolist()]
     named = {k: sum(n[0] == t for n, t in zip(f.names, truth)) / len(truth) for k, f in found.items()}
     assert named["colour"] == 1.0 and named["plain"] < 0.8, named
-    # the colour changes which enrolled character, never the score that unknown and the confidence read
-    assert torch.equal(found["colour"].score, found["plain"].score)
+    # enrolled characters are scored joined to their colours, against the gallery's own threshold
+    joined = (open_set.joined(features[10:]) @ gallery.joined.T).max(dim=-1).values
+    assert torch.allclose(found["colour"].score, joined)
+    assert torch.allclose(found["colour"].margin, joined - open_set.gallery_threshold(gallery))
+    # a calibration written before per-gallery thresholds: the colour only reorders, the score is the embedding's
+    old_rule = dataclasses.replace(open_set, false_unknown=None)
+    before = {name: old_rule.recognise(features[10:], g, threshold=0) for name, g in (("colour", gallery),
+                                                                                     ("plain", plain))}
+    assert torch.equal(before["colour"].score, before["plain"].score)
+    assert [n[0] for n in before["colour"].names] == [n[0] for n in found["colour"].names]
 
     stored = OpenSet.from_stored(open_set.to_tensors(), open_set.to_meta(), ["a", "b"])
     assert stored.colour == ColourFeature(1.0)

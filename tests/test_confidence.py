@@ -46,7 +46,7 @@ def test_all_right_val_gives_a_flat_curve_below_one_and_unknown_takes_the_comple
 
 def _open_set(confidence: Confidence | None) -> OpenSet:
     classes = Prototypes(["a", "b"], torch.eye(2), [3, 3])
-    return OpenSet(torch.zeros(2), torch.eye(2), classes, 0.9, 0.1, 0.9, confidence)
+    return OpenSet(torch.zeros(2), torch.eye(2), classes, 0.9, 0.1, 0.9, confidence, false_unknown=0.2)
 
 
 def test_a_calibration_written_before_confidences_keeps_its_answers_and_says_so_once(caplog):
@@ -72,4 +72,5 @@ def test_a_calibration_written_before_confidences_keeps_its_answers_and_says_so_
     assert found[0].answers == found[2].answers == ["a", "unknown", "b"]  # the same answers either way
     assert sum("before confidences were fitted" in r.message for r in caplog.records) == 1
     assert torch.all((found[0].confidence >= 0) & (found[0].confidence <= 1))
-    assert torch.allclose(found[2].confidence, new.confidence.of_answers(found[2].score, found[2].unknown))
+    # read on the margin over the threshold (0.9)
+    assert torch.allclose(found[2].confidence, new.confidence.of_answers(found[2].score - 0.9, found[2].unknown))

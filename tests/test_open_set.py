@@ -26,7 +26,7 @@ from animesion.inference.gallery import enrol, save_gallery
 from animesion.inference.run import GALLERY_FILE, run_inference
 from animesion.make_dataset import make_dataset
 from animesion.models.checkpoint import load_checkpoint
-from animesion.prediction.open_set import UNKNOWN, OpenSet, calibrate, threshold_of, whitening
+from animesion.prediction.open_set import FALSE_UNKNOWN, UNKNOWN, OpenSet, calibrate, left_one_out, whitening
 from animesion.prediction.predictor import Predictor
 from animesion.training import train
 from conftest import tiny_train_config
@@ -34,7 +34,7 @@ from conftest import tiny_train_config
 CAST = 10  # characters 0–5 are trained, 6–7 enrolled from 5 pictures, 8–9 never seen
 
 
-def test_calibration_names_the_nearest_prototype_and_keeps_the_right_answers_of_a_clean_val_split():
+def test_calibration_names_the_nearest_prototype_and_lets_the_agreed_share_of_val_be_called_unknown():
     torch.manual_seed(0)
     centers = F.normalize(torch.randn(3, 16), dim=-1) * 4
     train_x = F.normalize(centers.repeat_interleave(30, 0) + torch.randn(90, 16), dim=-1)
@@ -43,8 +43,9 @@ def test_calibration_names_the_nearest_prototype_and_keeps_the_right_answers_of_
     val_labels = torch.arange(3).repeat_interleave(20)
     open_set = calibrate(train_x, labels, val_x, val_labels, ["a", "b", "c"])
     scores = open_set.scores(val_x)[0].max(dim=-1).values
-    # Every val picture is named right, too few wrong answers for the right/wrong rule: keep 95% of them.
-    assert (scores >= open_set.threshold).float().mean() == pytest.approx(0.95, abs=0.02)
+    # Every val picture is named right, so its best score is its own prototype's: FALSE_UNKNOWN of them fall below.
+    assert open_set.false_unknown == FALSE_UNKNOWN
+    assert (scores < open_set.threshold).float().mean() == pytest.approx(FALSE_UNKNOWN, abs=0.02)
     assert open_set.coverage == pytest.approx(float((scores >= open_set.threshold).float().mean()))
     found = open_set.recognise(val_x, k=2)
     assert [n[0] for n in found.names] == [["a", "b", "c"][i] for i in val_labels.tolist()]
@@ -54,13 +55,70 @@ def test_calibration_names_the_nearest_prototype_and_keeps_the_right_answers_of_
     assert not open_set.recognise(F.normalize(torch.randn(50, 16), dim=-1), threshold=0.0).unknown.any()
 
 
-def test_threshold_lies_halfway_between_the_median_scores_of_right_and_wrong_answers():
-    best = torch.arange(10) / 10
-    right = best >= 0.5  # medians 0.7 (right) and 0.2 (wrong)
-    assert threshold_of(best, right) == pytest.approx(0.45)
-    # Four wrong answers are too few: keep 95% of the right ones instead.
-    assert threshold_of(best[1:], right[1:]) == pytest.approx(float(torch.quantile(best[1:][right[1:]], 0.05)))
-    assert threshold_of(best, torch.zeros(10, dtype=torch.bool)) == 0.0
+def test_left_one_out_scores_each_picture_against_its_characters_other_pictures():
+    x = F.normalize(torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [1.0, -1.0], [0.6, 0.8]]), dim=-1)
+    labels = torch.tensor([1, 1, 1, 0, 2])
+    genuine = left_one_out(x, labels, 3)
+    # grouped by character: 0 (one picture: nothing to compare with), then 1's three pictures, then 2's one
+    assert math.isnan(genuine[0]) and math.isnan(genuine[4])
+    assert float(genuine[1]) == pytest.approx(float(x[0] @ F.normalize(x[1] + x[2], dim=0)))
+    assert float(genuine[3]) == pytest.approx(float(x[2] @ F.normalize(x[0] + x[1], dim=0)))
+
+
+def _trained_and_new(seed: int = 3):
+    """A calibration on two characters (axes 0 and 1) and the features of two new ones (axes 4 and 5)."""
+    torch.manual_seed(seed)
+    axes = torch.eye(16)
+    train = F.normalize(axes[torch.arange(400) % 2] * 2 + torch.randn(400, 16) * 0.6, dim=-1)
+    labels = torch.arange(400) % 2
+    open_set = calibrate(train[:200], labels[:200], train[200:], labels[200:], ["a", "b"])
+    new_labels = torch.arange(40) % 2
+    return open_set, train[200:], labels[200:], axes[4 + new_labels], new_labels
+
+
+def test_each_gallery_gets_its_own_threshold_and_enrolling_costs_the_trained_characters_nothing():
+    open_set, known, known_labels, centres, new_labels = _trained_and_new()
+    tight = F.normalize(centres * 2 + torch.randn(40, 16) * 0.3, dim=-1)
+    loose = F.normalize(centres * 2 + torch.randn(40, 16) * 1.0, dim=-1)
+    galleries = {name: open_set.enrolled(x[:10], new_labels[:10], ["c", "d"]) for name, x in
+                 (("tight", tight), ("loose", loose))}
+    for name, gallery in galleries.items():
+        genuine = left_one_out(open_set.project((tight if name == "tight" else loose)[:10]), new_labels[:10], 2)
+        assert torch.allclose(gallery.genuine, genuine)
+        assert open_set.gallery_threshold(gallery) == pytest.approx(float(torch.quantile(genuine, FALSE_UNKNOWN)))
+    # a gallery of looser pictures (another source) gets a lower threshold, and still names its own
+    assert open_set.gallery_threshold(galleries["loose"]) < open_set.gallery_threshold(galleries["tight"])
+    found = open_set.recognise(loose[10:], galleries["loose"])
+    assert (found.unknown.float().mean()) < 0.4
+    assert torch.allclose(found.margin, found.score - torch.tensor(
+        [open_set.threshold if n[0] in ("a", "b") else open_set.gallery_threshold(galleries["loose"])
+         for n in found.names]))
+    # the trained characters' answers are (nearly all) the same with a gallery as without
+    alone = open_set.recognise(known).answers
+    for name, least in (("tight", 0.99), ("loose", 0.95)):
+        found = open_set.recognise(known, galleries[name]).answers
+        assert sum(a == b for a, b in zip(found, alone)) / len(alone) >= least, name
+    # adding and selecting keep each character's leave-one-out scores
+    both = galleries["tight"] + galleries["loose"].select([1])
+    assert both.genuine.shape == (15,) and torch.equal(both.genuine[10:], galleries["loose"].genuine[5:])
+
+
+def test_a_calibration_written_before_per_gallery_thresholds_keeps_its_answers():
+    open_set, known, _, centres, new_labels = _trained_and_new(seed=4)
+    meta = {k: v for k, v in open_set.to_meta().items() if k != "false_unknown"}
+    meta["confidence"] = [6.0, -1.0]  # fitted on the best score by that version
+    old = OpenSet.from_stored(open_set.to_tensors(), meta, ["a", "b"])
+    assert old.false_unknown is None and "false_unknown" not in old.to_meta()
+    assert old.to_meta()["confidence"] == pytest.approx([6.0, -1.0])  # stored again as that version wrote it
+    new = F.normalize(centres * 2 + torch.randn(40, 16) * 0.6, dim=-1)
+    gallery = old.enrolled(new[:10], new_labels[:10], ["c", "d"])
+    assert gallery.genuine is None and old.gallery_threshold(gallery) == old.threshold
+    pictures = torch.cat([known[:20], new[10:]])
+    found = old.recognise(pictures, gallery)
+    scores, _ = old.scores(pictures, gallery)
+    assert torch.equal(found.unknown, scores.max(dim=-1).values < old.threshold)  # one threshold, as it was
+    # its confidence curve of the score, read on the margin: the same confidences
+    assert torch.allclose(old.confidence(found.margin), torch.sigmoid(6.0 * found.score - 1.0), atol=1e-6)
 
 
 def test_a_calibration_stored_before_whitening_keeps_its_centred_scores():
@@ -159,7 +217,10 @@ def test_enrolled_characters_are_named_and_unseen_ones_called_unknown(protocol):
     named = (enrolled["best_match"] == [cast[i] for i in enrolled["truth"]]).mean()
     assert named >= 0.5, f"enrolled named right {named:.0%}"
     assert (trained["best_match"] == [cast[i] for i in trained["truth"]]).mean() >= 0.75
-    weak = table["score"] < run.predictor.open_set.threshold
+    # unknown: below the threshold of the best match's own kind, the checkpoint's or the gallery's
+    limit = [open_set.gallery_threshold(run.gallery) if m in run.gallery.names else open_set.threshold
+             for m in table["best_match"]]
+    weak = table["score"] < limit
     assert (table["top1"] == UNKNOWN).equals(weak) and (table.loc[weak, "best_match"] != UNKNOWN).all()
 
     # The saved gallery serves another run; the threshold can be overridden, and 0 turns unknown off.

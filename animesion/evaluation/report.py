@@ -106,7 +106,7 @@ def _open_set_report(config: EvaluateConfig, report: EvaluationReport, workers: 
                              open_set.project(reference.embeddings), reference.labels)
     result = OpenSetReport(recall, open_set.threshold, known, float((known < open_set.threshold).float().mean()))
     if open_set.confidence is not None:  # answers among the characters, as 05 gives them without a gallery
-        result.reliability = reliability(open_set.confidence(known), named == preds.labels)
+        result.reliability = reliability(open_set.confidence(known - open_set.threshold), named == preds.labels)
     if config.unknown_path:
         others = predict_files(predictor, list_files(resolve_path(config.unknown_path)), config.batch_size, top_k=1,
                                progress=progress, workers=workers)

@@ -108,6 +108,8 @@ def save_gallery(gallery: Prototypes, path: str | Path, open_set: OpenSet) -> Pa
     tensors = {"prototypes": gallery.vectors.detach().cpu().contiguous()}
     if gallery.joined is not None:  # the enrolled characters' prototypes joined to their colours
         tensors["joined"] = gallery.joined.detach().cpu().contiguous()
+    if gallery.genuine is not None:  # their pictures' leave-one-out scores, which set the gallery's threshold
+        tensors["genuine"] = gallery.genuine.detach().cpu().contiguous()
     return atomic_write(resolve_path(path), lambda tmp: save_file(tensors, str(tmp), metadata=meta))
 
 
@@ -121,13 +123,14 @@ def load_gallery(path: str | Path, open_set: OpenSet) -> Prototypes:
             meta, vectors = f.metadata() or {}, f.get_tensor("prototypes")
             # galleries enrolled without a colour calibration (or before colour) rank by the embedding alone
             joined = f.get_tensor("joined") if "joined" in f.keys() else None
+            genuine = f.get_tensor("genuine") if "genuine" in f.keys() else None  # None: written before it
     except Exception as err:  # any failure means the file is not a gallery
         raise DataError(f"gallery_file '{path}' is not a readable gallery ({err}).") from None
     if meta.get("format") != FORMAT:
         raise DataError(f"gallery_file '{path}' is a safetensors file but not an Animesion gallery.")
     if meta.get("fingerprint") != fingerprint(open_set):
         raise DataError(f"gallery_file '{path}' was enrolled with another checkpoint; enrol again with gallery_path.")
-    return Prototypes(json.loads(meta["names"]), vectors, json.loads(meta["counts"]), joined)
+    return Prototypes(json.loads(meta["names"]), vectors, json.loads(meta["counts"]), joined, genuine)
 
 
 __all__ = ["Enrolment", "enrol", "enrol_pictures", "fingerprint", "load_gallery", "require_open_set", "save_gallery",

@@ -10,21 +10,27 @@ Every picture is compared with prototypes in the model's embedding space, as fac
   blown up to noise;
 * a prototype is the normalised mean of a character's projected embeddings: the training pictures for
   the checkpoint's own classes, a handful of pictures for an enrolled character (:class:`Prototypes`);
-* a picture's scores are its cosine similarities to every prototype; the best one names it, unless it
-  is below the ``threshold``: then the answer is ``unknown``. ``probabilities`` are a softmax of the
-  scores at a ``temperature``, so trained and enrolled characters are ranked on one scale;
-* with a :class:`~.colour.ColourFeature` (``colour``), a picture answered with an enrolled character is
-  ranked again among the enrolled characters by its embedding joined to its colour histogram
-  (:meth:`OpenSet.joined`): among characters the network never trained on, its embedding tells them apart no
-  better than their colours do, and worse on pictures from another source (:mod:`.colour`). Whether a
-  picture is a trained character, an enrolled one or unknown is decided by the embedding alone, whose
-  threshold and confidence are calibrated; the colour only changes which enrolled character it is.
+* a picture's scores are its cosine similarities to every prototype, each less that prototype's threshold
+  (its margin); the best margin names it, unless it is negative: then the answer is ``unknown``. The
+  checkpoint's characters share one threshold, the enrolled characters another, each the score that lets
+  ``false_unknown`` of their own pictures be called unknown (:data:`FALSE_UNKNOWN`): for the checkpoint's
+  characters, of the val pictures' scores to their own prototype; for the enrolled ones, of their
+  pictures' leave-one-out scores, each picture against the prototype of its character's other pictures
+  (:attr:`Prototypes.genuine`). A prototype of five pictures scores its own pictures higher than one of
+  hundreds, and a gallery from another source scores its pictures lower: its own threshold follows both.
+  Over 5 folds of holo20 (``python -m benchmarks.open_set --only folds``) one threshold for both called 43%
+  of never-seen characters unknown and let enrolled prototypes take 17% of the trained characters'
+  pictures; a threshold each, 51% and 4%. ``probabilities`` are a softmax of the margins at a
+  ``temperature``, so trained and enrolled characters are ranked on one scale;
+* with a :class:`~.colour.ColourFeature` (``colour``), an enrolled character is scored by the picture's
+  embedding joined to its colour histogram (:meth:`OpenSet.joined`): among characters the network never
+  trained on, its embedding tells them apart no better than their colours do, and worse on pictures from
+  another source (:mod:`.colour`).
 
-The checkpoint's :class:`OpenSet` is calibrated at the end of training on the validation split. A val
-picture the model names wrong stands in for a picture it does not know, so the threshold is the score
-that best tells the val pictures named right from those named wrong (:func:`threshold_of`); ``coverage``
-records the share of val pictures it keeps. The temperature is the one that fits their labels best, and
-the :class:`~.confidence.Confidence` curve turns a best score into the chance that the answer is right.
+The checkpoint's :class:`OpenSet` is calibrated at the end of training on the validation split; ``coverage``
+records the share of val pictures its threshold keeps. The temperature is the one that fits their labels
+best, and the :class:`~.confidence.Confidence` curve turns a best margin into the chance that the answer is
+right. Calibrations written before ``false_unknown`` (None) keep their single threshold and their answers.
 """
 
 from __future__ import annotations
@@ -38,8 +44,10 @@ from torch import Tensor
 from .colour import ColourFeature
 from .confidence import Confidence, fit_confidence
 
-COVERAGE = 0.95  # share of the val pictures named right kept when too few are named wrong to calibrate on
-MIN_WRONG = 5  # val pictures named wrong needed for the right/wrong rule of threshold_of
+# Share of the pictures of characters a model knows (trained or enrolled) that the thresholds let be called
+# unknown. Over 5 folds of holo20, 0.2 called 14% of the known test pictures and 51% of the never-seen ones unknown
+# (0.15: 10% and 45%; 0.25: 18% and 60%), trained and enrolled alike.
+FALSE_UNKNOWN = 0.2
 SHRINK = 0.1  # added to each principal direction's spread, as a share of their mean, before whitening
 UNKNOWN = "unknown"
 TEMPERATURES = torch.logspace(-2.5, 0, 60)  # candidates for the softmax temperature of the scores
@@ -49,25 +57,45 @@ TEMPERATURES = torch.logspace(-2.5, 0, 60)  # candidates for the softmax tempera
 class Prototypes:
     """Named prototypes: ``vectors`` [K, D] (unit length, in the projected space), how many pictures made each,
     and for enrolled characters under a colour calibration, ``joined`` [K, D + H] (unit length, in the space
-    of :meth:`OpenSet.joined`; None otherwise)."""
+    of :meth:`OpenSet.joined`; None otherwise). ``genuine`` [sum(counts)]: for enrolled characters, each
+    picture's leave-one-out score, prototype by prototype (NaN for a character of one picture), from which
+    the gallery's threshold is read (None: enrolled before per-source thresholds, or the checkpoint's own)."""
 
     names: list[str]
     vectors: Tensor
     counts: list[int] = field(default_factory=list)
     joined: Tensor | None = None
+    genuine: Tensor | None = None
 
     def __len__(self) -> int:
         return len(self.names)
 
     def __add__(self, other: Prototypes) -> Prototypes:
-        both = self.joined is not None and other.joined is not None
-        return Prototypes(self.names + other.names, torch.cat([self.vectors, other.vectors]),
-                          self.counts + other.counts, torch.cat([self.joined, other.joined]) if both else None)
+        def both(a: Tensor | None, b: Tensor | None) -> Tensor | None:
+            return torch.cat([a, b]) if a is not None and b is not None else None
+
+        vectors = torch.cat([self.vectors, other.vectors])
+        return Prototypes(self.names + other.names, vectors, self.counts + other.counts,
+                          both(self.joined, other.joined), both(self.genuine, other.genuine))
 
     def select(self, keep: list[int]) -> Prototypes:
         """The prototypes at the indices ``keep``."""
+        genuine = None
+        if self.genuine is not None:
+            parts = torch.split(self.genuine, self.counts)
+            genuine = torch.cat([parts[i] for i in keep]) if keep else self.genuine[:0]
         return Prototypes([self.names[i] for i in keep], self.vectors[keep], [self.counts[i] for i in keep],
-                          self.joined[keep] if self.joined is not None else None)
+                          self.joined[keep] if self.joined is not None else None, genuine)
+
+
+def left_one_out(features: Tensor, labels: Tensor, classes: int) -> Tensor:
+    """Each unit vector's cosine to the normalised mean of its class's other vectors ([N, D], labels [N] →
+    [N], grouped by class in label order as :attr:`Prototypes.genuine`; NaN for a class of one vector)."""
+    sums = features.new_zeros(classes, features.shape[1]).index_add_(0, labels, features)
+    others = sums[labels] - features  # [N, D]
+    alone = others.norm(dim=-1) < 1e-6
+    scores = (F.normalize(others, dim=-1) * features).sum(dim=-1).masked_fill(alone, float("nan"))
+    return scores[torch.argsort(labels, stable=True)]
 
 
 def prototypes_of(projected: Tensor, labels: Tensor, names: list[str]) -> Prototypes:
@@ -80,11 +108,13 @@ def prototypes_of(projected: Tensor, labels: Tensor, names: list[str]) -> Protot
 @dataclass
 class Recognition:
     """The open-set answer for N pictures: top-k ``names`` and ``probabilities`` [N, k] over the classes and
-    the enrolled characters, the best ``score`` [N] (a cosine similarity) and whether it is ``unknown`` [N]."""
+    the enrolled characters, the ``score`` [N] (a cosine similarity) of the best prototype, its ``margin`` [N]
+    over that prototype's threshold, and whether the picture is ``unknown`` [N]."""
 
     names: list[list[str]]
     probabilities: Tensor
     score: Tensor
+    margin: Tensor
     unknown: Tensor
 
     @property
@@ -105,9 +135,10 @@ def whitening(embeddings: Tensor, shrink: float = SHRINK) -> tuple[Tensor, Tenso
 @dataclass
 class OpenSet:
     """A checkpoint's calibration: the centre [D] and whitening [D, K] of its embedding space, the class
-    prototypes, the threshold on the best score and the softmax temperature; ``colour``, the histogram that
-    ranks enrolled characters beside the embedding (None: the embedding alone, as calibrations written before
-    colour)."""
+    prototypes, their threshold and the softmax temperature; ``colour``, the histogram that scores enrolled
+    characters beside the embedding (None: the embedding alone, as calibrations written before colour);
+    ``false_unknown``, the share of known pictures the thresholds let be called unknown (None: a calibration
+    written before it, with one threshold for every prototype, whose answers stay as they were)."""
 
     center: Tensor
     whiten: Tensor
@@ -117,6 +148,7 @@ class OpenSet:
     coverage: float = 1.0  # share of the val pictures the threshold keeps
     confidence: Confidence | None = None  # None: a calibration written before confidences were fitted
     colour: ColourFeature | None = None
+    false_unknown: float | None = None
 
     def project(self, embeddings: Tensor) -> Tensor:
         """Embeddings [N, D] (or identity features [N, D + H] of ``Predictor.identity``, whose colour columns it
@@ -134,36 +166,65 @@ class OpenSet:
         """The prototypes of characters enrolled from the identity features [N, D (+ H)] of their pictures
         (labels [N] in ``0 … len(names)-1``), with their joined prototypes under a colour calibration."""
         gallery = prototypes_of(self.project(features), labels, names)
-        if self.colour is not None and features.shape[1] > len(self.center):
+        coloured = self.colour is not None and features.shape[1] > len(self.center)
+        if coloured:
             gallery.joined = prototypes_of(self.joined(features), labels, names).vectors
+        if self.false_unknown is not None:
+            scored = self.joined(features) if coloured else self.project(features)
+            gallery.genuine = left_one_out(scored, labels, len(names))
         return gallery
 
+    def gallery_threshold(self, gallery: Prototypes) -> float:
+        """The enrolled characters' threshold: the ``false_unknown`` quantile of the gallery's leave-one-out
+        scores; the checkpoint's threshold for a calibration or a gallery written before them."""
+        if self.false_unknown is None or gallery.genuine is None or not torch.isfinite(gallery.genuine).any():
+            return self.threshold
+        return float(torch.nanquantile(gallery.genuine.float(), self.false_unknown))
+
     def scores(self, embeddings: Tensor, gallery: Prototypes | None = None) -> tuple[Tensor, Prototypes]:
-        """Cosine similarities [N, K] to the class prototypes and then the gallery's, and those prototypes."""
-        everyone = self.classes + gallery if gallery is not None and len(gallery) else self.classes
-        return self.project(embeddings) @ everyone.vectors.T, everyone
+        """Cosine similarities [N, K] to the class prototypes and then the gallery's, and those prototypes. Under
+        a colour calibration with ``false_unknown``, enrolled characters are scored joined to colour."""
+        projected = self.project(embeddings)
+        if gallery is None or not len(gallery):
+            return projected @ self.classes.vectors.T, self.classes
+        enrolled = projected @ gallery.vectors.T
+        if self.false_unknown is not None and self.colour is not None and gallery.joined is not None:
+            enrolled = self.joined(embeddings) @ gallery.joined.T
+        return torch.cat([projected @ self.classes.vectors.T, enrolled], dim=1), self.classes + gallery
+
+    def limits(self, gallery: Prototypes | None = None) -> Tensor:
+        """The threshold [K] of every prototype of :meth:`scores`: the checkpoint's, then the gallery's."""
+        enrolled = len(gallery) if gallery is not None else 0
+        return torch.tensor([self.threshold] * len(self.classes) +
+                            [self.gallery_threshold(gallery) if enrolled else 0.0] * enrolled)
 
     def recognise(self, embeddings: Tensor, gallery: Prototypes | None = None, k: int = 5,
                   threshold: float | None = None) -> Recognition:
         """Name each picture among the classes and the enrolled characters, or call it unknown.
 
-        ``threshold``: None uses the calibrated one; 0 never answers unknown.
+        ``threshold``: None uses the calibrated ones (a negative best margin is unknown); a number is one
+        threshold on the best score for every prototype; 0 never answers unknown.
         """
         scores, everyone = self.scores(embeddings, gallery)
-        best = scores.max(dim=-1).values
-        if gallery is not None and gallery.joined is not None and self.colour is not None:
-            scores = self.rank_enrolled(scores, embeddings, gallery)
-        probabilities = (scores / self.temperature).softmax(dim=-1)
+        margins = scores - self.limits(gallery)  # [N, K]
+        best, index = margins.max(dim=-1)
+        score = scores.gather(1, index[:, None]).squeeze(1)
+        ranking = margins
+        if self.false_unknown is None and gallery is not None and gallery.joined is not None and self.colour:
+            ranking = self.rank_enrolled(scores, embeddings, gallery) - self.threshold
+        probabilities = (ranking / self.temperature).softmax(dim=-1)
         top, idx = probabilities.topk(min(k, len(everyone)), dim=-1)
-        limit = self.threshold if threshold is None else threshold
-        unknown = best < limit if limit > 0 else torch.zeros_like(best, dtype=torch.bool)
-        return Recognition([[everyone.names[i] for i in row] for row in idx.tolist()], top, best, unknown)
+        if threshold is None:  # an old calibration whose threshold came out at 0 never said unknown
+            unknown = (best < 0) & (self.false_unknown is not None or self.threshold > 0)
+        else:
+            unknown = score < threshold if threshold > 0 else torch.zeros_like(score, dtype=torch.bool)
+        return Recognition([[everyone.names[i] for i in row] for row in idx.tolist()], top, score, best, unknown)
 
     def rank_enrolled(self, scores: Tensor, features: Tensor, gallery: Prototypes) -> Tensor:
-        """``scores`` [N, C + E] with the enrolled columns of every picture whose best prototype is enrolled
-        replaced by its joined scores (:meth:`joined`), shifted so that their best keeps the picture's best
-        score: the threshold and the confidence still see the embedding's score; the enrolled characters are
-        ranked by embedding and colour."""
+        """For calibrations written before ``false_unknown``: ``scores`` [N, C + E] with the enrolled columns of
+        every picture whose best prototype is enrolled replaced by its joined scores (:meth:`joined`), shifted so
+        that their best keeps the picture's best score: the threshold and the confidence see the embedding's
+        score; the enrolled characters are ranked by embedding and colour."""
         classes = len(self.classes)
         joined = self.joined(features) @ gallery.joined.T  # [N, E]
         rows = scores.argmax(dim=-1) >= classes
@@ -180,9 +241,16 @@ class OpenSet:
     def to_meta(self) -> dict[str, object]:
         meta = {"threshold": self.threshold, "temperature": self.temperature, "coverage": self.coverage,
                 "counts": self.classes.counts}
+        if self.false_unknown is not None:
+            meta["false_unknown"] = self.false_unknown
         if self.colour is not None:
             meta["colour"] = self.colour.to_meta()
-        return meta if self.confidence is None else {**meta, "confidence": self.confidence.to_meta()}
+        if self.confidence is None:
+            return meta
+        curve = self.confidence
+        if self.false_unknown is None:  # written as that version wrote it: a curve of the best score
+            curve = Confidence(curve.slope, curve.intercept - curve.slope * self.threshold)
+        return {**meta, "confidence": curve.to_meta()}
 
     @classmethod
     def from_stored(cls, tensors: dict[str, Tensor], meta: dict, class_names: list[str]) -> OpenSet:
@@ -190,26 +258,14 @@ class OpenSet:
         classes = Prototypes(list(class_names), tensors["prototypes"], list(meta["counts"]))
         # Calibrations written before whitening centred only: the identity keeps their scores.
         whiten = tensors.get("whiten", torch.eye(len(tensors["center"])))
+        threshold = float(meta["threshold"])
         confidence = Confidence.from_meta(meta["confidence"]) if "confidence" in meta else None
+        false_unknown = float(meta["false_unknown"]) if "false_unknown" in meta else None
+        if confidence is not None and false_unknown is None:  # fitted on the best score: the same curve of the margin
+            confidence = Confidence(confidence.slope, confidence.intercept + confidence.slope * threshold)
         colour = ColourFeature.from_meta(meta["colour"]) if "colour" in meta else None
-        return cls(tensors["center"], whiten, classes, float(meta["threshold"]),
-                   float(meta["temperature"]), float(meta["coverage"]), confidence, colour)
-
-
-def threshold_of(best: Tensor, right: Tensor) -> float:
-    """The threshold on the best scores [N] of val pictures, ``right`` [N] saying which were named right.
-
-    Halfway between the median best score of the pictures named right and that of the ones named wrong;
-    medians, because a few dozen wrong answers make the tails noisy. On the 12-character holo20 protocol
-    (``python -m benchmarks.open_set``) this calls most never-seen characters unknown, where keeping 95% of all val
-    pictures called almost none: the wrong answers sit low, and a threshold under them keeps them. With fewer
-    than ``MIN_WRONG`` wrong answers, it keeps ``COVERAGE`` of the right ones.
-    """
-    if len(best) == 0 or not right.any():
-        return 0.0
-    if int((~right).sum()) < MIN_WRONG:
-        return float(torch.quantile(best[right], 1 - COVERAGE))
-    return float((best[right].median() + best[~right].median()) / 2)
+        return cls(tensors["center"], whiten, classes, threshold, float(meta["temperature"]),
+                   float(meta["coverage"]), confidence, colour, false_unknown)
 
 
 def calibrate(train_embeddings: Tensor, train_labels: Tensor, val_embeddings: Tensor, val_labels: Tensor,
@@ -217,10 +273,10 @@ def calibrate(train_embeddings: Tensor, train_labels: Tensor, val_embeddings: Te
     """The open-set calibration of a model from the embeddings [N, D] of its training and validation pictures;
     ``colour``: the histogram that will rank enrolled characters (stored, not fitted).
 
-    The centre, the whitening and the prototypes come from the training pictures; the threshold tells the
-    validation pictures named right from those named wrong (:func:`threshold_of`), the temperature is the
-    one whose softmax gives their labels the highest likelihood, and the confidence curve is fitted to
-    whether each was named right.
+    The centre, the whitening and the prototypes come from the training pictures; the threshold lets
+    :data:`FALSE_UNKNOWN` of the validation pictures' scores to their own prototype fall below it, the
+    temperature is the one whose softmax gives their labels the highest likelihood, and the confidence curve
+    is fitted to whether each was named right, by its best margin.
     """
     center, whiten = whitening(train_embeddings)
     uncalibrated = OpenSet(center, whiten, Prototypes(list(class_names), torch.empty(0)), 0.0, 1.0, colour=colour)
@@ -228,13 +284,14 @@ def calibrate(train_embeddings: Tensor, train_labels: Tensor, val_embeddings: Te
     uncalibrated.classes = classes
     scores, _ = uncalibrated.scores(val_embeddings)  # [N_val, C]
     best, named = scores.max(dim=-1)
-    threshold = threshold_of(best, named == val_labels)
+    own = scores.gather(1, val_labels[:, None]).squeeze(1)
+    threshold = float(torch.quantile(own, FALSE_UNKNOWN)) if len(own) else 0.0
     coverage = float((best >= threshold).float().mean()) if len(scores) else 1.0
     losses = [F.cross_entropy(scores / t, val_labels).item() for t in TEMPERATURES] if len(scores) else [0.0]
     temperature = float(TEMPERATURES[int(torch.tensor(losses).argmin())])
-    confidence = fit_confidence(best, named == val_labels)
-    return OpenSet(center, whiten, classes, threshold, temperature, coverage, confidence, colour)
+    confidence = fit_confidence(best - threshold, named == val_labels)
+    return OpenSet(center, whiten, classes, threshold, temperature, coverage, confidence, colour, FALSE_UNKNOWN)
 
 
-__all__ = ["COVERAGE", "UNKNOWN", "OpenSet", "Prototypes", "Recognition", "calibrate", "prototypes_of",
-           "threshold_of", "whitening"]
+__all__ = ["FALSE_UNKNOWN", "UNKNOWN", "OpenSet", "Prototypes", "Recognition", "calibrate", "left_one_out",
+           "prototypes_of", "whitening"]

@@ -73,14 +73,23 @@ def answer(predictor: Predictor, batch: Tensor, output: ModelOutput, gallery: Pr
         unknown = torch.zeros(len(best), dtype=torch.bool)
         return Answers(names, top, best, best, None, unknown, top[:, 0], embeddings)
     found = open_set.recognise(embeddings, gallery, k, threshold)
+    if open_set.false_unknown is None:
+        _say_once_old_thresholds(id(open_set))
     if open_set.confidence is not None:
-        confidence = open_set.confidence.of_answers(found.score, found.unknown)
+        confidence = open_set.confidence.of_answers(found.margin, found.unknown)
     else:
         _say_once_uncalibrated(id(open_set))
         confidence = answer_confidence(found.probabilities[:, 0], found.unknown)
     best = [row[0] for row in found.names]
     return Answers(found.names, found.probabilities, found.answers, best, found.score, found.unknown, confidence,
                    embeddings)
+
+
+@functools.cache
+def _say_once_old_thresholds(_calibration: int) -> None:
+    log.warning("This checkpoint's calibration was written before enrolled characters had a threshold of their "
+                "own: its answers are unchanged, with one threshold for every character (train it again with this "
+                "version for thresholds that follow the gallery).")
 
 
 @functools.cache

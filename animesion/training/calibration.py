@@ -44,9 +44,10 @@ def calibrate_best(session: Session, predictor: Predictor) -> Calibration:
     open_set = calibrate(embedded["train"].embeddings, embedded["train"].labels, embedded["val"].embeddings,
                          embedded["val"].labels, s.data.class_names,
                          ColourFeature(s.config.colour_weight) if s.config.colour_weight > 0 else None)
-    log.info("open set: threshold %.3f (between right and wrong val answers) keeps %.0f%% of the %d val "
-             "pictures (temperature %.3f); prototypes from %d train pictures", open_set.threshold,
-             100 * open_set.coverage, len(embedded["val"].labels), open_set.temperature, len(embedded["train"].labels))
+    log.info("open set: threshold %.3f (%.0f%% of the val pictures' scores to their own prototype below it) keeps "
+             "%.0f%% of the %d val pictures (temperature %.3f); prototypes from %d train pictures", open_set.threshold,
+             100 * open_set.false_unknown, 100 * open_set.coverage, len(embedded["val"].labels), open_set.temperature,
+             len(embedded["train"].labels))
     val = embedded["val"]
     if val.tag_targets is None:
         return Calibration(open_set)

@@ -95,7 +95,8 @@ class InferenceRun:
 def run_inference(config: InferenceConfig, progress: bool = True) -> InferenceRun:
     """Classify (and tag) the pictures of ``config.test_path`` with the checkpoint, as ``config.mode`` says.
 
-    With a calibrated checkpoint a picture whose best score is below the threshold is called ``unknown``;
+    With a calibrated checkpoint a picture whose best score is below its best match's threshold (the
+    checkpoint's, or the gallery's for an enrolled character) is called ``unknown``;
     ``gallery_path`` enrols new characters first (``gallery_file`` reuses an enrolment). Writes
     ``<results_dir>/inference/``: ``predictions.csv``, ``failures.csv``, ``gallery.png`` and annotated
     copies (with ``save_results``), ``gallery.safetensors`` (``gallery_path``), ``<name>_tags.csv``

@@ -16,7 +16,7 @@ def _metrics_rows(metrics: dict[str, Any]) -> list[str]:
             ("test pictures", "test_samples", "{}"), ("tag mAP (test)", "test_tag_map", "{:.3f}"),
             ("tag micro F1 (test, calibrated thresholds)", "test_tag_micro_f1", "{:.3f}"),
             ("tag F1 at precision = recall (test)", "test_tag_f1_at_pr", "{:.3f}"),
-            ("\"unknown\" threshold (cosine similarity)", "unknown_threshold", "{:.3f}"),
+            ("\"unknown\" threshold of its characters (cosine similarity)", "unknown_threshold", "{:.3f}"),
             ("training time", "train_time_s", "{:.0f} s"), ("epochs", "epochs", "{}")]
     return [f"| {label} | {fmt.format(metrics[key])} |" for label, key, fmt in rows if metrics.get(key) is not None]
 

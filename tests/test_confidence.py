@@ -74,3 +74,24 @@ def test_a_calibration_written_before_confidences_keeps_its_answers_and_says_so_
     assert torch.all((found[0].confidence >= 0) & (found[0].confidence <= 1))
     # read on the margin over the threshold (0.9)
     assert torch.allclose(found[2].confidence, new.confidence.of_answers(found[2].score - 0.9, found[2].unknown))
+
+
+def test_a_calibration_written_before_per_gallery_thresholds_says_so_once_and_keeps_its_confidences(caplog):
+    stored = _open_set(Confidence(8.0, -4.0))
+    meta = {k: v for k, v in stored.to_meta().items() if k != "false_unknown"}
+    meta["confidence"] = [8.0, -11.2]  # that version's curve of the best score: sigmoid(8 · score − 11.2)
+    old = OpenSet.from_stored(stored.to_tensors(), meta, ["a", "b"])
+
+    class Stub:  # what answer() reads of a predictor
+        class_names = ["a", "b"]
+        colour = None
+        identity = Predictor.identity
+        open_set = old
+
+    output = {"logits": torch.zeros(3, 2), "embedding": torch.tensor([[1.0, 0.1], [0.3, 0.2], [0.1, 1.0]])}
+    caplog.set_level(logging.WARNING)
+    found = [answer(Stub(), torch.zeros(3, 3, 4, 4), output, k=2) for _ in range(2)]
+    assert found[0].answers == ["a", "unknown", "b"]
+    assert sum("before enrolled characters had a threshold" in r.message for r in caplog.records) == 1
+    named = torch.sigmoid(8.0 * found[0].score - 11.2)
+    assert torch.allclose(found[0].confidence, torch.where(found[0].unknown, 1 - named, named), atol=1e-6)

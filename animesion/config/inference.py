@@ -65,8 +65,8 @@ class InferenceConfig(Strict):
                            fast_path_names)
     gallery_path: str = param("", "folder with one subfolder of pictures per new character to enrol (no training)")
     gallery_file: str = param("", "a gallery saved by an earlier run (<results_dir>/inference/gallery.safetensors)")
-    unknown_threshold: float | None = param(None, "answer 'unknown' below this score; None: the calibrated ones "
-                                                  "(the checkpoint's, the gallery's for enrolled characters); 0: never")
+    unknown_threshold: float | None = param(None, "answer 'unknown' below this score; None: the calibrated "
+                                                  "thresholds; 0: never")
     tag_threshold: str | float = param("calibrated", "tag head: a number, calibrated (per tag, fitted on val) or "
                                                      "mcut")
 

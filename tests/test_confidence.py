@@ -42,6 +42,7 @@ def test_all_right_val_gives_a_flat_curve_below_one_and_unknown_takes_the_comple
     both = curve.of_answers(score, torch.tensor([True, False]))
     assert torch.allclose(both, torch.stack([1 - curve(score)[0], curve(score)[1]]))
     assert Confidence.from_meta(curve.to_meta()) == curve
+    assert torch.allclose(curve.shifted(0.3)(score - 0.3), curve(score))  # the same curve read on a margin
 
 
 def _open_set(confidence: Confidence | None) -> OpenSet:

@@ -35,6 +35,10 @@ class Confidence:
         """The confidence [N] of each answer given: named (right) or ``unknown`` (not the best match)."""
         return answer_confidence(self(score), unknown)
 
+    def shifted(self, offset: float) -> Confidence:
+        """The same curve read on ``score − offset``: ``shifted(t)(score − t) == self(score)``."""
+        return Confidence(self.slope, self.intercept + self.slope * offset)
+
     def to_meta(self) -> list[float]:
         return [self.slope, self.intercept]
 

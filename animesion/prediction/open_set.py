@@ -165,12 +165,13 @@ class OpenSet:
     def enrolled(self, features: Tensor, labels: Tensor, names: list[str]) -> Prototypes:
         """The prototypes of characters enrolled from the identity features [N, D (+ H)] of their pictures
         (labels [N] in ``0 … len(names)-1``), with their joined prototypes under a colour calibration."""
-        gallery = prototypes_of(self.project(features), labels, names)
-        coloured = self.colour is not None and features.shape[1] > len(self.center)
-        if coloured:
-            gallery.joined = prototypes_of(self.joined(features), labels, names).vectors
+        projected = self.project(features)
+        gallery = prototypes_of(projected, labels, names)
+        scored = projected  # [N, K] or, under a colour calibration, [N, K + H]: what the gallery's scores compare
+        if self.colour is not None and features.shape[1] > len(self.center):
+            scored = self.joined(features)
+            gallery.joined = prototypes_of(scored, labels, names).vectors
         if self.false_unknown is not None:
-            scored = self.joined(features) if coloured else self.project(features)
             gallery.genuine = left_one_out(scored, labels, len(names))
         return gallery
 
@@ -185,18 +186,19 @@ class OpenSet:
         """Cosine similarities [N, K] to the class prototypes and then the gallery's, and those prototypes. Under
         a colour calibration with ``false_unknown``, enrolled characters are scored joined to colour."""
         projected = self.project(embeddings)
+        trained = projected @ self.classes.vectors.T
         if gallery is None or not len(gallery):
-            return projected @ self.classes.vectors.T, self.classes
-        enrolled = projected @ gallery.vectors.T
+            return trained, self.classes
         if self.false_unknown is not None and self.colour is not None and gallery.joined is not None:
             enrolled = self.joined(embeddings) @ gallery.joined.T
-        return torch.cat([projected @ self.classes.vectors.T, enrolled], dim=1), self.classes + gallery
+        else:
+            enrolled = projected @ gallery.vectors.T
+        return torch.cat([trained, enrolled], dim=1), self.classes + gallery
 
     def limits(self, gallery: Prototypes | None = None) -> Tensor:
         """The threshold [K] of every prototype of :meth:`scores`: the checkpoint's, then the gallery's."""
-        enrolled = len(gallery) if gallery is not None else 0
-        return torch.tensor([self.threshold] * len(self.classes) +
-                            [self.gallery_threshold(gallery) if enrolled else 0.0] * enrolled)
+        enrolled = [self.gallery_threshold(gallery)] * len(gallery) if gallery is not None else []
+        return torch.tensor([self.threshold] * len(self.classes) + enrolled)
 
     def recognise(self, embeddings: Tensor, gallery: Prototypes | None = None, k: int = 5,
                   threshold: float | None = None) -> Recognition:
@@ -247,9 +249,8 @@ class OpenSet:
             meta["colour"] = self.colour.to_meta()
         if self.confidence is None:
             return meta
-        curve = self.confidence
-        if self.false_unknown is None:  # written as that version wrote it: a curve of the best score
-            curve = Confidence(curve.slope, curve.intercept - curve.slope * self.threshold)
+        # a calibration before false_unknown is written as that version wrote it: a curve of the best score
+        curve = self.confidence if self.false_unknown is not None else self.confidence.shifted(-self.threshold)
         return {**meta, "confidence": curve.to_meta()}
 
     @classmethod
@@ -262,7 +263,7 @@ class OpenSet:
         confidence = Confidence.from_meta(meta["confidence"]) if "confidence" in meta else None
         false_unknown = float(meta["false_unknown"]) if "false_unknown" in meta else None
         if confidence is not None and false_unknown is None:  # fitted on the best score: the same curve of the margin
-            confidence = Confidence(confidence.slope, confidence.intercept + confidence.slope * threshold)
+            confidence = confidence.shifted(threshold)
         colour = ColourFeature.from_meta(meta["colour"]) if "colour" in meta else None
         return cls(tensors["center"], whiten, classes, threshold, float(meta["temperature"]),
                    float(meta["coverage"]), confidence, colour, false_unknown)

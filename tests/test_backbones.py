@@ -23,16 +23,22 @@ from animesion.pretrain.simclr import nt_xent
 
 
 @pytest.fixture(scope="module")
-def backbone_file(tmp_path_factory):
-    """A resnet18 backbone from one epoch of SimCLR on 12 random pictures (and a corrupt file, skipped)."""
+def unlabelled(tmp_path_factory):
+    """12 random pictures and a corrupt file (skipped)."""
     folder = tmp_path_factory.mktemp("unlabelled")
     rng = np.random.default_rng(0)
     for i in range(12):
         Image.fromarray(rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)).save(folder / f"{i:02d}.png")
     (folder / "broken.jpg").write_bytes(b"\xff\xd8not a jpeg")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def backbone_file(unlabelled, tmp_path_factory):
+    """A resnet18 backbone from one epoch of SimCLR on the unlabelled pictures."""
     out = tmp_path_factory.mktemp("out") / "faces.safetensors"
-    config = PretrainConfig(images_path=str(folder), output_path=str(out), image_size=32, batch_size=4, no_epochs=1,
-                            num_workers=0)
+    config = PretrainConfig(images_path=str(unlabelled), output_path=str(out), image_size=32, batch_size=4,
+                            no_epochs=1, num_workers=0)
     return pretrain(config, progress=False)
 
 
@@ -46,6 +52,20 @@ def test_pretraining_writes_the_backbone_without_its_classifier_in_half_precisio
                 if not k.startswith("fc.")}
     assert keys == expected
     assert meta["method"] == "simclr" and json.loads(meta["recipe"])["temperature"] == 0.2
+
+
+def test_pretraining_continues_from_a_backbone_and_says_so_in_its_header(unlabelled, backbone_file, tmp_path):
+    config = PretrainConfig(images_path=str(unlabelled), output_path=str(tmp_path / "more.safetensors"),
+                            image_size=32, batch_size=4, no_epochs=1, num_workers=0, learning_rate=1e-12,
+                            backbone=str(backbone_file.path))
+    more = pretrain(config, progress=False)
+    with safe_open(str(backbone_file.path), "pt") as f:
+        start, start_meta = f.get_tensor("layer3.0.conv1.weight"), f.metadata()
+    with safe_open(str(more.path), "pt") as f:
+        assert torch.allclose(f.get_tensor("layer3.0.conv1.weight").float(), start.float(), atol=1e-3)
+        meta = f.metadata()
+    assert json.loads(meta["start"]) == start_meta  # the first pretraining's recipe and losses travel on
+    assert json.loads(meta["recipe"])["backbone"] == str(backbone_file.path)
 
 
 def test_a_run_starts_from_the_backbone_and_a_checkpoint_needs_no_file(backbone_file, tmp_path):

@@ -15,6 +15,8 @@ class PretrainConfig(Strict):
     images_path: str = param("", "folder of unlabelled pictures (searched at any depth)")
     output_path: str = param("outputs/pretrained/faces_simclr.safetensors", "the backbone's weights file to write")
     model_name: str = param("resnet18", "the backbone (a torchvision CNN)", torchvision_names)
+    backbone: str = param("", "continue from a backbone: one of the package's (BACKBONES) or a file of an earlier "
+                          "pretraining; '' random weights")
     image_size: int = param(64, "square input resolution of the views, as 03 will train")
     batch_size: int = param(256, "pictures per step (each gives two views; the other 2·(B−1) views are negatives)")
     no_epochs: int = param(8, "passes over the pictures")

@@ -70,14 +70,17 @@ class TwoViews(Dataset):
 class Contrastive(nn.Module):
     """The backbone (a torchvision CNN without its classifier) and SimCLR's projection head."""
 
-    def __init__(self, model_name: str) -> None:
+    def __init__(self, model_name: str, backbone: str = "") -> None:
         super().__init__()
         import torchvision
 
+        from ..models.backbones import load_backbone
         from ..models.catalog import ARCHITECTURES
 
         arch = ARCHITECTURES.get(model_name)
         self.backbone = getattr(torchvision.models, arch.arch)(weights=None)
+        if backbone:  # continue an earlier pretraining; the projection head starts anew (files hold none)
+            load_backbone(self.backbone, backbone, arch.head)
         head = getattr(self.backbone, arch.head)
         width = (head if isinstance(head, nn.Linear) else head[-1]).in_features
         setattr(self.backbone, arch.head, nn.Identity())  # pooled features [B, D]
@@ -126,7 +129,7 @@ def pretrain(config: PretrainConfig, progress: bool = True) -> PretrainResult:
         raise ConfigError(f"'{config.images_path}' has {len(files)} pictures; SimCLR needs at least a batch "
                           f"({config.batch_size}).")
     torch.manual_seed(config.seed)
-    model = Contrastive(config.model_name).to(memory_format=torch.channels_last)
+    model = Contrastive(config.model_name, config.backbone).to(memory_format=torch.channels_last)
     loader = DataLoader(SeededAugmentation(TwoViews(files, config.image_size)), batch_size=config.batch_size,
                         sampler=EpochShuffle(len(files), config.seed), drop_last=True,
                         num_workers=config.num_workers, collate_fn=collate_skip_bad,

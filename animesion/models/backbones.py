@@ -44,7 +44,8 @@ class ShippedBackbone:
 
 
 BACKBONES: Registry[ShippedBackbone] = Registry("backbone")
-# SimCLR, 8 epochs at 64 px on the 20,000 unlabelled faces of shared/data/faces-unlabelled (README: Pretraining).
+# SimCLR at 64 px on the 20,000 unlabelled faces of shared/data/faces-unlabelled, 8 epochs and 10 more continued
+# from them (README: Pretraining; the file's header holds both recipes).
 BACKBONES.register("faces-simclr-resnet18")(ShippedBackbone("resnet18", "faces_simclr_resnet18.safetensors"))
 
 

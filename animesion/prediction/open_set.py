@@ -18,10 +18,10 @@ Every picture is compared with prototypes in the model's embedding space, as fac
   pictures' leave-one-out scores, each picture against the prototype of its character's other pictures
   (:attr:`Prototypes.genuine`). A prototype of five pictures scores its own pictures higher than one of
   hundreds, and a gallery from another source scores its pictures lower: its own threshold follows both.
-  Over 5 folds of holo20 (``python -m benchmarks.open_set --only folds``) one threshold for both called 43%
-  of never-seen characters unknown and let enrolled prototypes take 16% of the trained characters'
-  pictures; a threshold each, 51% and 5%. ``probabilities`` are a softmax of the margins at a
-  ``temperature``, so trained and enrolled characters are ranked on one scale;
+  Over 5 folds of holo20 (``python -m benchmarks.open_set --only folds``, the first shipped backbone) one
+  threshold for both called 43% of never-seen characters unknown and let enrolled prototypes take 16% of
+  the trained characters' pictures; a threshold each, 51% and 5%. ``probabilities`` are a softmax of the
+  margins at a ``temperature``, so trained and enrolled characters are ranked on one scale;
 * with a :class:`~.colour.ColourFeature` (``colour``), an enrolled character is scored by the picture's
   embedding joined to its colour histogram (:meth:`OpenSet.joined`): among characters the network never
   trained on, its embedding tells them apart no better than their colours do, and worse on pictures from
@@ -45,8 +45,8 @@ from .colour import ColourFeature
 from .confidence import Confidence, fit_confidence
 
 # Share of the pictures of characters a model knows (trained or enrolled) that the thresholds let be called
-# unknown. Over 5 folds of holo20, 0.2 called 14% of the known test pictures and 51% of the never-seen ones unknown
-# (0.15: 9% and 37%; 0.25: 19% and 60%), trained and enrolled alike.
+# unknown. Over 5 folds of holo20 (the first shipped backbone), 0.2 called 14% of the known test pictures and 51%
+# of the never-seen ones unknown (0.15: 9% and 37%; 0.25: 19% and 60%), trained and enrolled alike.
 FALSE_UNKNOWN = 0.2
 SHRINK = 0.1  # added to each principal direction's spread, as a share of their mean, before whitening
 UNKNOWN = "unknown"

@@ -122,7 +122,7 @@ def pretrain(config: PretrainConfig, progress: bool = True) -> PretrainResult:
     from ..errors import ConfigError
     from ..optim.schedules import lr_factor
     from ..paths import resolve_path
-    from .weights import save_backbone
+    from .weights import backbone_header, save_backbone
 
     files = picture_files(resolve_path(config.images_path), recursive=True)[:config.max_images or None]
     if len(files) < config.batch_size:
@@ -130,6 +130,7 @@ def pretrain(config: PretrainConfig, progress: bool = True) -> PretrainResult:
                           f"({config.batch_size}).")
     torch.manual_seed(config.seed)
     model = Contrastive(config.model_name, config.backbone).to(memory_format=torch.channels_last)
+    start = backbone_header(config.backbone) if config.backbone else None  # read now: the file may go meanwhile
     loader = DataLoader(SeededAugmentation(TwoViews(files, config.image_size)), batch_size=config.batch_size,
                         sampler=EpochShuffle(len(files), config.seed), drop_last=True,
                         num_workers=config.num_workers, collate_fn=collate_skip_bad,
@@ -139,7 +140,7 @@ def pretrain(config: PretrainConfig, progress: bool = True) -> PretrainResult:
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor("warmupCosine", total_steps=steps,
                                                                       warmup_steps=warmup))
-    start, losses = time.perf_counter(), []
+    began, losses = time.perf_counter(), []
     bar = tqdm(total=steps, desc="SimCLR", disable=not progress)
     for epoch in range(config.no_epochs):
         loader.sampler.set_epoch(epoch)
@@ -160,8 +161,9 @@ def pretrain(config: PretrainConfig, progress: bool = True) -> PretrainResult:
         losses.append(total / max(count, 1))
         log.info("SimCLR epoch %d/%d: loss %.3f", epoch + 1, config.no_epochs, losses[-1])
     bar.close()
-    seconds = time.perf_counter() - start
-    path = save_backbone(resolve_path(config.output_path), model.backbone_state(), config, len(files), losses, seconds)
+    seconds = time.perf_counter() - began
+    path = save_backbone(resolve_path(config.output_path), model.backbone_state(), config, len(files), losses, seconds,
+                         start)
     return PretrainResult(path, losses, len(files), seconds)
 
 

@@ -16,15 +16,15 @@ from ..models.backbones import backbone_file
 
 
 def save_backbone(path: Path, state: dict[str, torch.Tensor], config: PretrainConfig, images: int,
-                  losses: list[float], seconds: float) -> Path:
+                  losses: list[float], seconds: float, start: dict[str, str] | None = None) -> Path:
     """Write the backbone's weights (floating ones in fp16: half the size, and 03 reads them into fp32) with
-    how they were made, atomically; a backbone continued from another carries that one's header as ``start``."""
+    how they were made, atomically; a backbone continued from another carries that one's header, ``start``."""
     tensors = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
     recipe = {k: v for k, v in asdict(config).items() if k not in ("images_path", "output_path", "num_workers")}
     meta = {"format": "animesion-backbone", "method": "simclr", "recipe": json.dumps(recipe), "images": str(images),
             "losses": json.dumps([round(x, 4) for x in losses]), "seconds": f"{seconds:.0f}"}
-    if config.backbone:
-        meta["start"] = json.dumps(backbone_header(config.backbone))
+    if start is not None:
+        meta["start"] = json.dumps(start)
     path.parent.mkdir(parents=True, exist_ok=True)
     return atomic_write(path, lambda tmp: save_file(tensors, str(tmp), metadata=meta))
 

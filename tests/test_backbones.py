@@ -17,8 +17,9 @@ from animesion.errors import CheckpointError, ConfigError
 from animesion.models.backbones import BACKBONES
 from animesion.models.factory import create_model
 from animesion.models.spec import ModelSpec
-from animesion.pretrain import pretrain
 from animesion.pretrain.__main__ import main
+from animesion.pretrain.clusters import spherical_kmeans
+from animesion.pretrain.loop import pretrain
 from animesion.pretrain.simclr import nt_xent
 
 
@@ -113,6 +114,44 @@ def test_nt_xent_is_low_when_the_two_views_agree():
     agree = nt_xent(first, first + 0.01 * torch.randn(16, 8), 0.2)
     disagree = nt_xent(first, torch.randn(16, 8), 0.2)
     assert agree < 0.5 < disagree
+
+
+def test_every_pretext_a_config_names_has_its_code():
+    from animesion.config.pretrain import PRETEXTS
+    from animesion.pretrain.pretexts import BUILDERS
+
+    assert BUILDERS.names() == PRETEXTS.names() == ["simclr", "clusters"]
+    with pytest.raises(ConfigError, match="simclr, clusters"):
+        PretrainConfig(images_path="x", method="byol")
+
+
+def test_spherical_kmeans_finds_the_groups_of_unit_vectors():
+    torch.manual_seed(0)
+    centres = torch.nn.functional.normalize(torch.randn(3, 16), dim=-1)
+    truth = torch.arange(3).repeat_interleave(20)
+    points = torch.nn.functional.normalize(centres[truth] + 0.05 * torch.randn(60, 16), dim=-1)
+    found = spherical_kmeans(points, 3, seed=0)
+    # the same partition, whatever the groups' numbers
+    assert all(len(set(found[truth == t].tolist())) == 1 for t in range(3)) and len(set(found.tolist())) == 3
+
+
+def test_pseudo_characters_continue_a_backbone_and_draw_their_groups_again(unlabelled, backbone_file, tmp_path,
+                                                                           caplog):
+    caplog.set_level(logging.INFO, logger="animesion")
+    config = PretrainConfig(method="clusters", images_path=str(unlabelled), backbone=str(backbone_file.path),
+                            output_path=str(tmp_path / "groups.safetensors"), image_size=32, batch_size=4,
+                            no_epochs=3, recluster_every=2, num_workers=0)
+    result = pretrain(config, progress=False)
+    drawn = [r.getMessage() for r in caplog.records if r.getMessage().startswith("clusters:")]
+    # drawn at epochs 0 and 2; the broken file is left out of the groups, and said by name
+    assert len(drawn) == 2 and all(line.startswith("clusters: 12 pictures in ") for line in drawn)
+    assert any("broken.jpg" in r.getMessage() for r in caplog.records)
+    assert len(result.losses) == 3 and all(np.isfinite(result.losses))
+    with safe_open(str(result.path), "pt") as f:
+        meta, keys = f.metadata(), set(f.keys())
+    assert meta["method"] == "clusters" and json.loads(meta["recipe"])["clusters"] == 1000
+    assert json.loads(meta["start"])["method"] == "simclr"
+    assert not any(k.startswith(("fc.", "classifier")) for k in keys)
 
 
 def test_the_command_line_says_what_is_missing(capsys, caplog):

@@ -5,13 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..models.catalog import torchvision_names
+from ..registry import Registry
 from ..strict import Strict, param
+
+# The pretexts a backbone is learned by, as data (configs read it without torch); the code that trains each is
+# registered under the same name in animesion.pretrain.pretexts.
+PRETEXTS: Registry[str] = Registry("method")
+PRETEXTS.register("simclr")("SimCLR: two views of a picture find each other among the batch's other views")
+PRETEXTS.register("clusters")("pseudo-characters: name the picture's k-means group, drawn again every few epochs")
 
 
 @dataclass
 class PretrainConfig(Strict):
-    """SimCLR on a folder of unlabelled pictures; the backbone is written as a safetensors start for 03."""
+    """A pretext on a folder of unlabelled pictures; the backbone is written as a safetensors start for 03."""
 
+    method: str = param("simclr", "the pretext (PRETEXTS): simclr, or clusters to continue a backbone",
+                        PRETEXTS.names)
     images_path: str = param("", "folder of unlabelled pictures (searched at any depth)")
     output_path: str = param("outputs/pretrained/faces_simclr.safetensors", "the backbone's weights file to write")
     model_name: str = param("resnet18", "the backbone (a torchvision CNN)", torchvision_names)
@@ -26,15 +35,19 @@ class PretrainConfig(Strict):
     max_images: int = param(0, "use at most this many pictures (0: all)")
     num_workers: int = param(1, "loader processes that decode and augment the views")
     seed: int = param(0, "seed of the weights, the order and the views")
+    clusters: int = param(1000, "clusters: how many pseudo-characters k-means draws (at most half the pictures)")
+    recluster_every: int = param(3, "clusters: epochs between two drawings of the groups (0: drawn once)")
 
     def validate(self) -> None:
         if not self.images_path:
             self.fail("give a folder of pictures: python -m animesion.pretrain --images_path FOLDER")
-        for key in ("image_size", "batch_size", "no_epochs"):
+        for key in ("image_size", "batch_size", "no_epochs", "clusters"):
             if getattr(self, key) < (2 if key == "batch_size" else 1):
                 self.fail(f"{key} must be at least {2 if key == 'batch_size' else 1}, got {getattr(self, key)}.")
+        if self.recluster_every < 0:
+            self.fail(f"recluster_every must be ≥ 0 (0: the groups are drawn once), got {self.recluster_every}.")
         if self.temperature <= 0 or self.learning_rate <= 0:
             self.fail("temperature and learning_rate must be positive.")
 
 
-__all__ = ["PretrainConfig"]
+__all__ = ["PRETEXTS", "PretrainConfig"]

@@ -19,7 +19,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = parse_config(PretrainConfig, sys.argv[1:] if argv is None else argv,
                               prog="python -m animesion.pretrain", description=__doc__.splitlines()[0])
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        from . import pretrain
+        from .loop import pretrain
 
         result = pretrain(config, progress=sys.stderr.isatty())
     except AnimesionError as err:

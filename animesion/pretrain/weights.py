@@ -21,8 +21,8 @@ def save_backbone(path: Path, state: dict[str, torch.Tensor], config: PretrainCo
     how they were made, atomically; a backbone continued from another carries that one's header, ``start``."""
     tensors = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
     recipe = {k: v for k, v in asdict(config).items() if k not in ("images_path", "output_path", "num_workers")}
-    meta = {"format": "animesion-backbone", "method": "simclr", "recipe": json.dumps(recipe), "images": str(images),
-            "losses": json.dumps([round(x, 4) for x in losses]), "seconds": f"{seconds:.0f}"}
+    meta = {"format": "animesion-backbone", "method": config.method, "recipe": json.dumps(recipe),
+            "images": str(images), "losses": json.dumps([round(x, 4) for x in losses]), "seconds": f"{seconds:.0f}"}
     if start is not None:
         meta["start"] = json.dumps(start)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -123,6 +123,10 @@ def test_every_pretext_a_config_names_has_its_code():
     assert BUILDERS.names() == PRETEXTS.names() == ["simclr", "clusters"]
     with pytest.raises(ConfigError, match="simclr, clusters"):
         PretrainConfig(images_path="x", method="byol")
+    # each method writes its own file unless told: continuing SimCLR's never overwrites its start
+    clusters = PretrainConfig(images_path="x", method="clusters")
+    assert clusters.output_file == "outputs/pretrained/faces_clusters.safetensors"
+    assert PretrainConfig(images_path="x", output_path="a.safetensors").output_file == "a.safetensors"
 
 
 def test_spherical_kmeans_finds_the_groups_of_unit_vectors():

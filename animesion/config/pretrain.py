@@ -22,7 +22,8 @@ class PretrainConfig(Strict):
     method: str = param("simclr", "the pretext (PRETEXTS): simclr, or clusters to continue a backbone",
                         PRETEXTS.names)
     images_path: str = param("", "folder of unlabelled pictures (searched at any depth)")
-    output_path: str = param("outputs/pretrained/faces_simclr.safetensors", "the backbone's weights file to write")
+    output_path: str = param("", "the backbone's weights file to write ('' outputs/pretrained/faces_<method>"
+                             ".safetensors)")
     model_name: str = param("resnet18", "the backbone (a torchvision CNN)", torchvision_names)
     backbone: str = param("", "continue from a backbone: one of the package's (BACKBONES) or a file of an earlier "
                           "pretraining; '' random weights")
@@ -37,6 +38,11 @@ class PretrainConfig(Strict):
     seed: int = param(0, "seed of the weights, the order and the views")
     clusters: int = param(1000, "clusters: how many pseudo-characters k-means draws (at most half the pictures)")
     recluster_every: int = param(3, "clusters: epochs between two drawings of the groups (0: drawn once)")
+
+    @property
+    def output_file(self) -> str:
+        """The backbone's weights file: ``output_path``, or the method's file under ``outputs/pretrained/``."""
+        return self.output_path or f"outputs/pretrained/faces_{self.method}.safetensors"
 
     def validate(self) -> None:
         if not self.images_path:

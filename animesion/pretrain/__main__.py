@@ -1,4 +1,4 @@
-"""Command line: ``python -m animesion.pretrain --images_path FOLDER [--no_epochs 8] [--output_path F]``.
+"""Command line: ``python -m animesion.pretrain --images_path FOLDER [--method clusters] [--backbone START]``.
 
 The :class:`~animesion.config.pretrain.PretrainConfig` fields; a mistake is one sentence and status 2.
 """

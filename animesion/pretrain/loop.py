@@ -32,7 +32,7 @@ class PretrainResult:
 
 
 def pretrain(config: PretrainConfig, progress: bool = True) -> PretrainResult:
-    """``config.method`` on ``config.images_path``; the backbone goes to ``config.output_path`` (safetensors,
+    """``config.method`` on ``config.images_path``; the backbone goes to ``config.output_file`` (safetensors,
     fp16), on the GPU when there is one."""
     from tqdm.auto import tqdm
 
@@ -80,7 +80,7 @@ def pretrain(config: PretrainConfig, progress: bool = True) -> PretrainResult:
         log.info("%s epoch %d/%d: loss %.3f", config.method, epoch + 1, config.no_epochs, losses[-1])
     bar.close()
     seconds = time.perf_counter() - began
-    path = save_backbone(resolve_path(config.output_path), backbone_state(pretext.backbone), config, len(files),
+    path = save_backbone(resolve_path(config.output_file), backbone_state(pretext.backbone), config, len(files),
                          losses, seconds, start)
     return PretrainResult(path, losses, len(files), seconds)
 

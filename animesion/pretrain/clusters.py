@@ -26,35 +26,16 @@ from torch.utils.data import DataLoader, Dataset
 
 from ..config.pretrain import PretrainConfig
 from ..data.dataset import collate_skip_bad
-from ..data.images import ImageLoadError, load_rgb
 from ..data.transforms import eval_transform
 from ..prediction.colour import ColourFeature
 from .network import headless
+from .pictures import Pictures
 from .simclr import view_transform
 
 log = logging.getLogger("animesion")
 ITERATIONS = 30  # k-means rounds: the groups of 20,000 faces in 1,000 clusters stop moving well before
 SMOOTHING = 0.1  # label smoothing: a group is a guess, not a label
 UNGROUPED = -1  # the group of a picture that could not be read (the loss ignores it)
-
-
-class Pictures(Dataset):
-    """Picture ``i`` → ``{"image": [3, S, S], "index": i}`` through ``transform``; None (and a warning naming it)
-    when it cannot be read."""
-
-    def __init__(self, files: list[Path], transform: object) -> None:
-        self.files, self.transform = files, transform
-
-    def __len__(self) -> int:
-        return len(self.files)
-
-    def __getitem__(self, index: int) -> dict[str, Tensor | int] | None:
-        try:
-            image = load_rgb(self.files[index])
-        except ImageLoadError as err:
-            log.warning("skipped: %s", err)
-            return None
-        return {"image": self.transform(image), "index": index}
 
 
 def spherical_kmeans(x: Tensor, k: int, seed: int, iterations: int = ITERATIONS) -> Tensor:
@@ -77,7 +58,7 @@ class Clusters(nn.Module):
     def __init__(self, config: PretrainConfig) -> None:
         super().__init__()
         self.backbone, width = headless(config.model_name, config.backbone)
-        self.config, self.width = config, width
+        self.config = config
         self.classifier = nn.Linear(width, config.clusters)
         self.groups = torch.empty(0, dtype=torch.long)
 

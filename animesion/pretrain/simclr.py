@@ -14,20 +14,20 @@ as a safetensors file that 03 starts from (its ``backbone`` parameter).
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import torch
 import torch.nn.functional as F
+from PIL import Image
 from torch import Tensor, nn
 from torch.utils.data import Dataset
 
 from ..config.pretrain import PretrainConfig
-from ..data.images import ImageLoadError, load_rgb
 from .network import headless
+from .pictures import Pictures
 
-log = logging.getLogger("animesion")
 PROJECTION = 128  # width of the space NT-Xent compares in; the backbone's pooled features [B, D] come before it
 
 
@@ -46,22 +46,14 @@ def view_transform(image_size: int) -> Any:
                       T.ToTensor(), T.Normalize(MEAN, STD)])
 
 
-class TwoViews(Dataset):
-    """Picture ``i`` → ``{"views": [2, 3, S, S]}``; None (and a warning naming it) when it cannot be read."""
+class TwoViews:
+    """A picture → two independent draws of ``view`` of it, stacked [2, 3, S, S]."""
 
-    def __init__(self, files: list[Path], image_size: int) -> None:
-        self.files, self.view = files, view_transform(image_size)
+    def __init__(self, view: Callable[[Image.Image], Tensor]) -> None:
+        self.view = view
 
-    def __len__(self) -> int:
-        return len(self.files)
-
-    def __getitem__(self, index: int) -> dict[str, Tensor] | None:
-        try:
-            image = load_rgb(self.files[index])
-        except ImageLoadError as err:
-            log.warning("skipped: %s", err)
-            return None
-        return {"views": torch.stack([self.view(image), self.view(image)])}
+    def __call__(self, image: Image.Image) -> Tensor:
+        return torch.stack([self.view(image), self.view(image)])
 
 
 class SimCLR(nn.Module):
@@ -80,11 +72,11 @@ class SimCLR(nn.Module):
         return self.projection(self.backbone(images))
 
     def dataset(self, files: list[Path]) -> Dataset:
-        return TwoViews(files, self.image_size)
+        return Pictures(files, TwoViews(view_transform(self.image_size)))
 
     def loss(self, batch: dict[str, Tensor]) -> Tensor:
         device = next(self.parameters()).device
-        first, second = (batch["views"][:, k].to(device).contiguous(memory_format=torch.channels_last) for k in (0, 1))
+        first, second = (batch["image"][:, k].to(device).contiguous(memory_format=torch.channels_last) for k in (0, 1))
         return nt_xent(self(first), self(second), self.temperature)
 
     def start_epoch(self, epoch: int, files: list[Path], progress: bool = False) -> None:

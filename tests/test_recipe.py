@@ -97,12 +97,37 @@ def test_layer_decay_scales_each_vit_block_in_the_schedule():
     assert head(0) == 1.0
 
 
+@pytest.mark.parametrize(("model_name", "stages"), [("resnet18", 4), ("efficientnetb0", 8)])
+def test_layer_decay_scales_each_cnn_stage_and_keeps_the_heads_at_the_full_rate(model_name, stages):
+    model = create_model(ModelSpec(model_name=model_name, num_classes=3, image_size=32, num_tags=2, backbone=""))
+    optimizer = create_optimizer(model, opt="adamw", lr=1e-3, weight_decay=0.05, momentum=0.9, layer_decay=0.5)
+    scale = {n: g["lr_scale"] for g in optimizer.param_groups for n, p in model.named_parameters()
+             if any(p is q for q in g["params"])}
+    # stem, then one group per stage, then the heads: 0.5 ** (stages + 1) … 0.5, 1
+    assert sorted(set(scale.values())) == pytest.approx([0.5**k for k in range(stages + 1, -1, -1)])
+    assert all(scale[n] == 1.0 for n in scale if n.startswith(("net.fc.", "net.classifier.", "tag_head.")))
+    assert scale["net.conv1.weight" if model_name == "resnet18" else "net.features.0.0.weight"] == 0.5 ** (stages + 1)
+    assert len(scale) == len(list(model.parameters()))  # every parameter is optimized, once
+
+
+def test_layer_decay_applies_only_from_learned_weights():
+    assert TrainConfig(model_name="resnet18").layer_decay_used == 0.5  # from the package's backbone
+    assert TrainConfig(model_name="resnet18", backbone="", pretrained=True).layer_decay_used == 0.5
+    assert TrainConfig(model_name="resnet18", layer_decay=None).layer_decay_used is None
+    assert TrainConfig(model_name="resnet18", backbone="").layer_decay_used is None
+    assert TrainConfig(model_name="shallow", layer_decay=0.75).layer_decay_used is None
+    # so it leaves the folder of a run from random weights as it was
+    assert run_name(TrainConfig(model_name="shallow")) == run_name(TrainConfig(model_name="shallow", layer_decay=None))
+    assert run_name(TrainConfig(model_name="resnet18")) != run_name(TrainConfig(model_name="resnet18",
+                                                                                layer_decay=None))
+
+
 @pytest.mark.parametrize(("values", "message"), [
     (dict(opt="adamx"), "opt='adamx' is not allowed; choose one of: adabelief"),
     (dict(aa="randaugment"), "aa='randaugment' is not an augmentation policy; choose one of: jitter, trivialaugment"),
     (dict(scale=[0.6, 0.3]), "scale must be two shares"),
     (dict(model_name="Ti_16", multimodal=True, mixup=0.2), "mixup=0.2 / cutmix=0.0 blend two pictures"),
-    (dict(model_name="resnet18", layer_decay=0.75), "layer_decay scales the learning rate of a ViT's blocks"),
+    (dict(model_name="resnet18", layer_decay=1.5), "layer_decay must lie in"),
     (dict(model_name="resnet18", drop_path=0.1), "drop_path needs a ViT"),
     (dict(reprob=1.5), "reprob must lie in"),
     (dict(smoothing=1.0), "smoothing must lie in"),

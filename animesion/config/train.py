@@ -111,8 +111,9 @@ class TrainConfig(Strict):
     model_ema_decay: float = param(0.998, "decay of the weight average", legacy=0.998)
     model_ema_warmup: bool = param(True, "ramp the decay up over the first steps (short runs need it)", legacy=True)
     drop_path: float = param(0.0, "stochastic depth rate of the ViT blocks", legacy=0.0)
-    layer_decay: float | None = param(None, "layer-wise LR decay for fine-tuning a pretrained ViT (e.g. 0.75)",
-                                      legacy=None)
+    layer_decay: float | None = param(0.5, "layer-wise LR decay from learned weights (pretrained, backbone): each ViT "
+                                      "block or CNN stage below the head learns this factor slower; None: no decay. "
+                                      "From random weights every layer learns at the full rate", legacy=None)
     # Long runs: resuming, checkpoint retention, tracking and Accelerate (none of these are original flags).
     resume: bool = param(False, "continue from the newest checkpoint in the run folder, if there is one")
     keep_last: int = param(2, "keep this many newest resumable checkpoints (plus best-accuracy and best-loss)")
@@ -190,9 +191,6 @@ class TrainConfig(Strict):
             self.fail(f"mixup={self.mixup} / cutmix={self.cutmix} blend two pictures, but a multimodal model also "
                       "reads each picture's own tags, which cannot be blended; set mixup=0 and cutmix=0.")
         if self.layer_decay is not None:
-            if not ARCHITECTURES.get(self.model_name).is_vit:
-                self.fail(f"layer_decay scales the learning rate of a ViT's blocks; model_name='{self.model_name}' "
-                          "is a CNN, so set layer_decay=None.")
             if not 0 < self.layer_decay <= 1:
                 self.fail(f"layer_decay must lie in (0, 1], got {self.layer_decay}.")
         problem = architecture_problem(self.model_name, image_size=self.image_size, drop_path=self.drop_path)
@@ -210,6 +208,12 @@ class TrainConfig(Strict):
     def backbone_used(self) -> str:
         """The backbone the model starts from: ``backbone`` with ``'auto'`` resolved for ``model_name``."""
         return backbone_for(self.backbone, self.model_name, self.pretrained)
+
+    @property
+    def layer_decay_used(self) -> float | None:
+        """``layer_decay`` when the network starts from learned weights (ImageNet or a backbone), else None: from
+        random weights the lower layers have nothing to keep."""
+        return self.layer_decay if self.pretrained or self.backbone_used else None
 
     def model_spec(self, num_classes: int, vocab_size: int | None = None, num_tags: int = 0) -> ModelSpec:
         """The :class:`ModelSpec` of this run for a dataset of ``num_classes`` (and ``vocab_size`` tag ids, and

@@ -30,6 +30,13 @@ class TorchvisionClassifier(nn.Module):
         self.tag_head = tag_head_of((classifier if isinstance(classifier, nn.Linear) else classifier[-1]).in_features,
                                     num_tags)
 
+    def group_matcher(self, coarse: bool = False) -> dict:
+        """timm's parameter groups, for layer-wise LR decay: the stem, then one group per stage (ResNet's
+        ``layer1``–``layer4``, EfficientNet's ``features.N``); the heads fall into the last group, at the full rate.
+        Stages, not blocks, at either coarseness: a ResNet-18 has only 8 blocks, so per-block decay falls fast."""
+        return {"stem": r"^net\.(?:conv1|bn1)\.", "blocks": [(r"^net\.layer(\d+)\.", None),
+                                                            (r"^net\.features\.(\d+)\.", None)]}
+
     def forward(self, images: Tensor) -> ModelOutput:
         """images: [B, 3, H, W] → logits [B, num_classes], embedding [B, D] (and tag_logits [B, tags])."""
         x = images

@@ -1,7 +1,7 @@
 """The optimizer of a run: timm's ``create_optimizer_v2``, by ``opt`` name, with weight decay and layer decay.
 
 timm keeps biases and norm weights (every 1-D parameter) and a model's ``no_weight_decay()`` names out
-of the weight decay, and with ``layer_decay`` scales each ViT block's learning rate by
+of the weight decay, and with ``layer_decay`` scales the learning rate of each ViT block or CNN stage by
 ``layer_decay ** (depth - block)`` through the model's ``group_matcher``. Note the names: timm's ``sgd``
 is SGD with Nesterov momentum; ``momentum`` is classical momentum, the original's optimizer.
 """

@@ -36,7 +36,8 @@ def run_name(config: TrainConfig) -> str:
     if config.run_name:
         return config.run_name
     legacy = TrainConfig.legacy_values()
-    values = {**config.to_dict(), "backbone": config.backbone_used}  # 'auto' for a shallow model is no backbone
+    # 'auto' for a shallow model is no backbone, and layer decay does nothing from random weights
+    values = {**config.to_dict(), "backbone": config.backbone_used, "layer_decay": config.layer_decay_used}
     relevant = {k: v for k, v in values.items() if k not in NOT_IN_RUN_NAME and not (k in legacy and v == legacy[k])}
     digest = hashlib.sha1(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:8]
     return f"{config.dataset_name}_{config.model_name}_is{config.image_size}_{digest}"

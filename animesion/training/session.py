@@ -163,7 +163,7 @@ def _stepper(config: TrainConfig, accelerator: Accelerator, module: Any, loaders
              tokenizer: TagTokenizer | None) -> tuple[Stepper, dict[str, DataLoader]]:
     """The optimizer, schedule, compiled and prepared network, weight average, loss, mixup and tag masking."""
     optimizer = create_optimizer(module, opt=config.opt, lr=config.peak_lr, weight_decay=config.weight_decay,
-                                 momentum=config.momentum, layer_decay=config.layer_decay)
+                                 momentum=config.momentum, layer_decay=config.layer_decay_used)
     scheduler = LambdaLR(optimizer, group_factors(config.lr_scheduler, optimizer.param_groups,
                                                   total_steps=steps_per_epoch * config.no_epochs,
                                                   warmup_steps=config.warmup_steps, steps_per_epoch=steps_per_epoch,

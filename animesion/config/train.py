@@ -111,9 +111,8 @@ class TrainConfig(Strict):
     model_ema_decay: float = param(0.998, "decay of the weight average", legacy=0.998)
     model_ema_warmup: bool = param(True, "ramp the decay up over the first steps (short runs need it)", legacy=True)
     drop_path: float = param(0.0, "stochastic depth rate of the ViT blocks", legacy=0.0)
-    layer_decay: float | None = param(0.5, "layer-wise LR decay from learned weights (pretrained, backbone): each ViT "
-                                      "block or CNN stage below the head learns this factor slower; None: no decay. "
-                                      "From random weights every layer learns at the full rate", legacy=None)
+    layer_decay: float | None = param(0.5, "LR decay per ViT block or CNN stage below the head, from learned "
+                                      "weights; None: none", legacy=None)
     # Long runs: resuming, checkpoint retention, tracking and Accelerate (none of these are original flags).
     resume: bool = param(False, "continue from the newest checkpoint in the run folder, if there is one")
     keep_last: int = param(2, "keep this many newest resumable checkpoints (plus best-accuracy and best-loss)")

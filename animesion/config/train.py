@@ -189,9 +189,8 @@ class TrainConfig(Strict):
         if (self.mixup or self.cutmix) and self.multimodal:
             self.fail(f"mixup={self.mixup} / cutmix={self.cutmix} blend two pictures, but a multimodal model also "
                       "reads each picture's own tags, which cannot be blended; set mixup=0 and cutmix=0.")
-        if self.layer_decay is not None:
-            if not 0 < self.layer_decay <= 1:
-                self.fail(f"layer_decay must lie in (0, 1], got {self.layer_decay}.")
+        if self.layer_decay is not None and not 0 < self.layer_decay <= 1:
+            self.fail(f"layer_decay must lie in (0, 1], got {self.layer_decay}.")
         problem = architecture_problem(self.model_name, image_size=self.image_size, drop_path=self.drop_path)
         if problem:
             self.fail(problem)

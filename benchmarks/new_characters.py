@@ -5,8 +5,8 @@ made into a dataset by ``02_make_dataset`` and trained on with ``03_train``'s de
 other half, the first half is enrolled from ``SHOTS`` pictures each and the rest are never seen.
 
 * **Ceiling**: all the characters left out of training, each enrolled from ``SHOTS`` pictures and named
-  among themselves (nearest prototype, no "unknown"), as 05 tells enrolled characters apart (the embedding
-  joined to the colour histogram when the calibration weighs colour), and with the embedding alone. The
+  among themselves (nearest prototype, no "unknown"), as 05 tells enrolled characters apart (in the space of the
+  embedding joined to the colour histogram when the calibration weighs colour), and with the embedding alone. The
   same is measured with the floors: the same network untrained, the raw 64-px pixels, and an HSV colour
   histogram of the whole picture and of its centre. A learned embedding that does not beat the colour
   histogram has not learned identity.
@@ -38,13 +38,13 @@ from animesion.models.checkpoint import load_checkpoint
 from animesion.models.factory import create_model
 from animesion.prediction.colour import ColourFeature
 from animesion.prediction.confidence import expected_calibration_error, reliability
-from animesion.prediction.open_set import UNKNOWN
+from animesion.prediction.open_set import UNKNOWN, OpenSet, joint_features
 from animesion.prediction.predictor import Predictor
 from animesion.prediction.recognise import Answers, recognise
 
 SHOTS = 5  # pictures enrolled per character
 QUERIES = 40  # pictures named per left-out character (the rest of its pictures are not used)
-# The ceiling is the trained network as 05 tells enrolled characters apart (its embedding, joined to the colour
+# The ceiling is the trained network as 05 tells enrolled characters apart (its embedding joined to the colour
 # histogram when its calibration weighs colour); the embedding alone beside it; then the floors. The floors' colour
 # histograms are the whole picture and its centre (the package's ColourFeature), the better of which is the
 # floor to beat.
@@ -133,8 +133,12 @@ def embeddings_by(predictor: Predictor, untrained: Predictor, images: list[Image
         batch = predictor.to_batch(chunk)
         trained = predictor.embeddings(batch)  # [B, D (+ H)]
         open_set = predictor.open_set
-        alone = open_set.project(trained) if open_set else trained
-        out[CEILING].append(open_set.joined(trained) if open_set and open_set.colour else alone)
+        alone = embedding_alone(open_set, trained) if open_set else trained
+        if open_set is None:
+            out[CEILING].append(alone)
+        else:  # the space 05 enrols in: joint, or for an older calibration the embedding's, joined to colour
+            out[CEILING].append(open_set.project(trained) if open_set.joint or not open_set.colour
+                                else open_set.joined(trained))
         out["trained network, embedding alone"].append(alone)
         if started:
             out[START].append(started.embeddings(batch))
@@ -143,6 +147,17 @@ def embeddings_by(predictor: Predictor, untrained: Predictor, images: list[Image
         out["colour histogram"].append(colour_histogram(chunk))
         out["colour histogram, centre"].append(ColourFeature(1.0)(batch).cpu())
     return {name: torch.cat(parts) for name, parts in out.items()}
+
+
+def embedding_alone(open_set: OpenSet, features: Tensor) -> Tensor:
+    """Identity features [N, D (+ H)] → the calibration's projected space [N, K] as the embedding alone places
+    them: in a joint space, with the colour part at the training pictures' mean, so that colour adds nothing."""
+    if not open_set.joint:
+        return open_set.project(features)
+    space = joint_features(features, open_set.colour)  # [N, D + H]
+    learned = len(open_set.center) - open_set.colour.dims
+    space[:, learned:] = open_set.center[learned:]
+    return F.normalize((space - open_set.center) @ open_set.whiten, dim=-1)
 
 
 def untrained_like(predictor: Predictor, seed: int) -> Predictor:
@@ -263,6 +278,6 @@ def load_predictor(checkpoint: Path) -> Predictor:
 
 
 __all__ = ["EMBEDDINGS", "QUERIES", "SHOTS", "START", "Roles", "another_source", "ceilings", "colour_histogram",
-           "fold_measures", "fold_roles", "gallery_and_queries", "link_tree", "load_predictor",
+           "embedding_alone", "fold_measures", "fold_roles", "gallery_and_queries", "link_tree", "load_predictor",
            "nearest_prototype", "open_set_figures", "other_source", "pictures", "started_like", "summary",
            "untrained_like"]

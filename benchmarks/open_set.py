@@ -153,8 +153,9 @@ def fold_section(figures: dict[str, dict[str, list[float]]], args: argparse.Name
     table.notes += [
         "Ceiling: the characters left out of training (a quarter enrolled, a quarter never seen) enrolled from "
         f"{nc.SHOTS} pictures each and named among themselves by the nearest prototype, no unknown; "
-        f"{nc.QUERIES} pictures each; the trained network as 05 tells enrolled characters apart (joined to the "
-        "colour histogram at the calibration's weight), and its embedding alone; with a backbone (03's default "
+        f"{nc.QUERIES} pictures each; the trained network as 05 tells enrolled characters apart (its embedding joined "
+        "to the colour histogram at the calibration's weight), and its embedding alone (the colour part at the "
+        "training pictures' mean); with a backbone (03's default "
         "for resnet18), that backbone's embedding before any training on labels. Floors: the same network "
         "untrained, the raw 64-px pixels, and an HSV colour histogram (8×4×4 bins) of the whole picture and of its "
         f"centre {CENTRE:.0%}, named the same way.",

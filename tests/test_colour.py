@@ -46,18 +46,63 @@ def _features(embeddings: Tensor, bins: list[int]) -> Tensor:
     return torch.cat([embeddings, hist], 1)
 
 
-def test_colour_tells_enrolled_characters_apart_and_scores_them(tmp_path):
+def test_colour_tells_new_characters_apart_in_one_joint_space(tmp_path):
     torch.manual_seed(0)
     axes = torch.eye(16)
-    # two trained characters along axes 0 and 1; two new ones whose embeddings are the same noise around
-    # axis 5, one blue (bin 90) and one red (bin 5)
+    # two trained characters along axes 0 and 1 (hair bins 30 and 60); two new ones whose embeddings are the same
+    # noise around axis 5, one blue (bin 90) and one red (bin 5)
     train = F.normalize(axes[torch.arange(200) % 2] * 3 + torch.randn(200, 16) * 0.5, dim=-1)
     labels = torch.arange(200) % 2
-    open_set = calibrate(train[:100], labels[:100], train[100:], labels[100:], ["a", "b"], ColourFeature(1.0))
-    assert open_set.classes.vectors.shape[1] == open_set.whiten.shape[1]  # classes live in the embedding's space
+    train_features = _features(train, [30 if y == 0 else 60 for y in labels.tolist()])
+    open_set = calibrate(train_features[:100], labels[:100], train_features[100:], labels[100:], ["a", "b"],
+                         ColourFeature(1.0))
+    assert open_set.joint and open_set.center.shape == (16 + 128,)  # centred and whitened together
     new = F.normalize(axes[5] * 3 + torch.randn(60, 16) * 0.5, dim=-1)
     new_labels = torch.arange(60) % 2
     features = _features(new, [90 if y == 0 else 5 for y in new_labels.tolist()])
+    gallery = open_set.enrolled(features[:10], new_labels[:10], ["blue", "red"])
+    assert gallery.joined is None and gallery.vectors.shape[1] == open_set.classes.vectors.shape[1]
+    truth = ["blue" if y == 0 else "red" for y in new_labels[10:].tolist()]
+
+    def named(calibration: OpenSet, queries: Tensor, shots: Tensor) -> float:
+        found = calibration.recognise(queries, calibration.enrolled(shots, new_labels[:10], ["blue", "red"]),
+                                      threshold=0)
+        return sum(n[0] == t for n, t in zip(found.names, truth)) / len(truth)
+
+    embedding_only = calibrate(train[:100], labels[:100], train[100:], labels[100:], ["a", "b"])
+    assert named(open_set, features[10:], features[:10]) == 1.0
+    assert named(embedding_only, new[10:], new[:10]) < 0.8
+    # trained and enrolled characters share one space: every score is a cosine between projected features
+    found = open_set.recognise(features[10:], gallery, threshold=0)
+    assert torch.allclose(found.score, (open_set.project(features[10:]) @ gallery.vectors.T).max(dim=-1).values)
+    # colour also keeps the trained characters' pictures apart from the new ones
+    trained_found = open_set.recognise(train_features[100:], gallery, threshold=0)
+    assert [n[0] for n in trained_found.names] == [["a", "b"][y] for y in labels[100:].tolist()]
+
+    stored = OpenSet.from_stored(open_set.to_tensors(), open_set.to_meta(), ["a", "b"])
+    assert stored.colour == ColourFeature(1.0) and stored.joint
+    assert torch.allclose(stored.project(features), open_set.project(features))
+    path = save_gallery(gallery, tmp_path / "gallery.safetensors", open_set)
+    assert torch.equal(load_gallery(path, open_set).vectors, gallery.vectors)
+
+
+def test_a_calibration_written_before_the_joint_space_keeps_its_answers(tmp_path):
+    """Calibrations of the embedding's space, with colour joined for enrolled characters only, read as they were
+    written: the colour columns of the identity features are left out of the projection."""
+    torch.manual_seed(0)
+    axes = torch.eye(16)
+    train = F.normalize(axes[torch.arange(200) % 2] * 3 + torch.randn(200, 16) * 0.5, dim=-1)
+    labels = torch.arange(200) % 2
+    embedding_only = calibrate(train[:100], labels[:100], train[100:], labels[100:], ["a", "b"])
+    open_set = dataclasses.replace(embedding_only, colour=ColourFeature(1.0))  # as 03 wrote it before
+    meta = open_set.to_meta()
+    assert "joint" not in meta
+    open_set = OpenSet.from_stored(open_set.to_tensors(), meta, ["a", "b"])
+    assert not open_set.joint and open_set.colour == ColourFeature(1.0)
+    new = F.normalize(axes[5] * 3 + torch.randn(60, 16) * 0.5, dim=-1)
+    new_labels = torch.arange(60) % 2
+    features = _features(new, [90 if y == 0 else 5 for y in new_labels.tolist()])
+    assert torch.equal(open_set.project(features), embedding_only.project(new))  # colour columns left out
     gallery = open_set.enrolled(features[:10], new_labels[:10], ["blue", "red"])
     assert gallery.joined is not None and gallery.joined.shape == (2, open_set.whiten.shape[1] + 128)
     plain = dataclasses.replace(gallery, joined=None)  # a gallery enrolled before colour
@@ -77,8 +122,6 @@ def test_colour_tells_enrolled_characters_apart_and_scores_them(tmp_path):
     assert torch.equal(before["colour"].score, before["plain"].score)
     assert [n[0] for n in before["colour"].names] == [n[0] for n in found["colour"].names]
 
-    stored = OpenSet.from_stored(open_set.to_tensors(), open_set.to_meta(), ["a", "b"])
-    assert stored.colour == ColourFeature(1.0)
     old = dataclasses.replace(open_set, colour=None)
     assert "colour" not in old.to_meta()
     assert OpenSet.from_stored(old.to_tensors(), old.to_meta(), ["a", "b"]).colour is None
@@ -94,8 +137,8 @@ def test_the_predictor_joins_the_histogram_of_its_own_input_batch(tiny_run):
     assert predictor.colour == predictor.open_set.colour == ColourFeature(1.0)  # 03's default
     batch = torch.rand(3, 3, predictor.spec.image_size, predictor.spec.image_size) * 2 - 1
     features = predictor.embeddings(batch)
-    learned = len(predictor.open_set.center)
-    assert features.shape == (3, learned + 128)
+    learned = len(predictor.open_set.center) - 128  # 03's default space: the embedding joined to colour
+    assert predictor.open_set.joint and features.shape == (3, learned + 128)
     assert torch.allclose(features[:, learned:], ColourFeature(1.0)(batch))
     predictor.open_set = None  # no calibration, no colour
     assert predictor.colour is None and predictor.embeddings(batch).shape == (3, learned)

@@ -203,11 +203,11 @@ def test_enrolled_characters_are_named_and_unseen_ones_called_unknown(protocol):
                              gallery_path=str(protocol["gallery"]), results_dir=str(protocol["root"] / "05"))
     run = run_inference(config, progress=False)
     assert run.gallery.names == [cast[6], cast[7]] and run.gallery.counts == [5, 5]
-    # 03's default weighs colour: the enrolled characters also have prototypes joined to their colours
+    # 03's default weighs colour: trained and enrolled prototypes live in one space of embedding and colour
     open_set = run.predictor.open_set
-    assert open_set.colour is not None and open_set.colour.weight == 1.0
+    assert open_set.colour is not None and open_set.colour.weight == 1.0 and open_set.joint
     assert run.gallery.vectors.shape[1] == open_set.classes.vectors.shape[1] == open_set.whiten.shape[1]
-    assert run.gallery.joined.shape == (2, open_set.whiten.shape[1] + 128)
+    assert run.gallery.joined is None and len(open_set.center) == open_set.whiten.shape[0] == 512 + 128
     assert any("empty: no readable picture" in n for n in run.notes) and any("broken.png" in n for n in run.notes)
     table = _answers(run, cast)
     assert {"best_match", "score"} <= set(table.columns) and len(table) == 48

@@ -87,8 +87,8 @@ class TrainConfig(Strict):
     tag_loss_weight: float = param(1.0, "weight of the tag loss against the class loss", legacy=1.0)
     tag_min_count: int = param(2, "tags on fewer train pictures than this are left out of the tag head", legacy=2)
     # Enrolment and "unknown" (not an original flag; it changes the calibration, not the weights).
-    colour_weight: float = param(1.0, "weight of colour beside the embedding in telling enrolled characters apart "
-                                 "(0: none)", legacy=0.0)
+    colour_weight: float = param(1.0, "weight of colour beside the embedding in telling characters apart (0: none)",
+                                 legacy=0.0)
     # The training recipe, named as timm's train.py flags (not original flags; their legacy values are the
     # original's recipe). parameters/train_recipe_original.yaml and train_recipe_modern.yaml set them all.
     opt: str = param("adamw", "optimizer, a timm name: adamw, lamb, sgd (Nesterov), momentum (the original's SGD), …",

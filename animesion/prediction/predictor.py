@@ -58,7 +58,7 @@ class Predictor:
         self.class_names = list(class_names)
         self.mixed_precision = mixed_precision
         self.tokenizer = tokenizer
-        self.open_set = open_set  # None: a checkpoint written without the calibration (no "unknown")
+        self.open_set = open_set
         self.tag_set = tag_set  # the tag head's tags (None: no tag head)
         self.tag_thresholds = tag_thresholds  # None: not calibrated (the default threshold is used)
         self.transform: T.Compose = eval_transform(spec.image_size)
@@ -83,9 +83,16 @@ class Predictor:
         return other
 
     @property
-    def colour(self) -> ColourFeature | None:
-        """The colour histogram the calibration ranks enrolled characters by (None: none, or no calibration)."""
-        return self.open_set.colour if self.open_set is not None else None
+    def open_set(self) -> OpenSet | None:
+        """The checkpoint's open-set calibration (None: a checkpoint written without it, no "unknown")."""
+        return self._open_set
+
+    @open_set.setter
+    def open_set(self, open_set: OpenSet | None) -> None:
+        self._open_set = open_set
+        # the colour histogram the identity features carry beside the embedding: the calibration's (None: none, or
+        # no calibration); training sets the one it is about to calibrate with before measuring the pictures
+        self.colour: ColourFeature | None = open_set.colour if open_set is not None else None
 
     @property
     def can_tag(self) -> bool:

@@ -35,6 +35,8 @@ def calibrate_best(session: Session, predictor: Predictor) -> Calibration:
     augmentation, as inference reads pictures) and the threshold and temperature from the val split; with a
     tag head, the thresholds of its tags on the val split."""
     s = session
+    # the pictures' identity features carry the colour histogram the calibration joins to the embedding
+    predictor.colour = ColourFeature(s.config.colour_weight) if s.config.colour_weight > 0 else None
     train = s.accelerator.prepare(predictor.loader(s.data.splits["train"], s.data.image_root, s.config.batch_size,
                                                    s.workers))
     embedded = {}
@@ -42,8 +44,7 @@ def calibrate_best(session: Session, predictor: Predictor) -> Calibration:
         preds = predictor.predict_loader(loader, max_batches=s.max_steps, progress=False, embeddings=True)
         embedded[split] = gather_predictions(s.accelerator, preds)
     open_set = calibrate(embedded["train"].embeddings, embedded["train"].labels, embedded["val"].embeddings,
-                         embedded["val"].labels, s.data.class_names,
-                         ColourFeature(s.config.colour_weight) if s.config.colour_weight > 0 else None)
+                         embedded["val"].labels, s.data.class_names, predictor.colour)
     log.info("open set: threshold %.3f (%.0f%% of the val pictures' scores to their own prototype below it) keeps "
              "%.0f%% of the %d val pictures (temperature %.3f); prototypes from %d train pictures", open_set.threshold,
              100 * open_set.false_unknown, 100 * open_set.coverage, len(embedded["val"].labels), open_set.temperature,

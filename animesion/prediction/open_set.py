@@ -51,8 +51,9 @@ from .colour import ColourFeature
 from .confidence import Confidence, fit_confidence
 
 # Share of the pictures of characters a model knows (trained or enrolled) that the thresholds let be called
-# unknown. Over 5 folds of holo20 (the first shipped backbone), 0.2 called 14% of the known test pictures and 51%
-# of the never-seen ones unknown (0.15: 9% and 37%; 0.25: 19% and 60%), trained and enrolled alike.
+# unknown. Over 5 folds of holo20 in the space of embedding and colour (2026-12-08), 0.2 called 13% of the known
+# test pictures and 57% of the never-seen ones unknown (0.15: 9% and 41%; 0.25: 19% and 68%); across sources 14%
+# and 55% (0.15: 9% and 40%; 0.25: 20% and 67%), trained and enrolled alike.
 FALSE_UNKNOWN = 0.2
 SHRINK = 0.1  # added to each principal direction's spread, as a share of their mean, before whitening
 # The same for the embedding joined to colour: over 5 folds of holo20, never-seen characters called unknown at

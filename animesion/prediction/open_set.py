@@ -154,8 +154,8 @@ def whitening(embeddings: Tensor, shrink: float = SHRINK) -> tuple[Tensor, Tenso
 @dataclass
 class OpenSet:
     """A checkpoint's calibration: the centre [D] and whitening [D, K] of its embedding space, the class
-    prototypes, their threshold and the softmax temperature; ``colour``, the histogram that scores enrolled
-    characters beside the embedding (None: the embedding alone, as calibrations written before colour);
+    prototypes, their threshold and the softmax temperature; ``colour``, the histogram joined to the embedding
+    (None: the embedding alone, as calibrations written before colour);
     ``false_unknown``, the share of known pictures the thresholds let be called unknown (None: a calibration
     written before it, with one threshold for every prototype, whose answers stay as they were); ``joint``: the
     centre [D + H] and whitening [D + H, K] are of the embedding joined to colour (:func:`joint_features`), where

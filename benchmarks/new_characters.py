@@ -38,7 +38,7 @@ from animesion.models.checkpoint import load_checkpoint
 from animesion.models.factory import create_model
 from animesion.prediction.colour import ColourFeature
 from animesion.prediction.confidence import expected_calibration_error, reliability
-from animesion.prediction.open_set import UNKNOWN, OpenSet, joint_features
+from animesion.prediction.open_set import UNKNOWN, OpenSet
 from animesion.prediction.predictor import Predictor
 from animesion.prediction.recognise import Answers, recognise
 
@@ -134,11 +134,7 @@ def embeddings_by(predictor: Predictor, untrained: Predictor, images: list[Image
         trained = predictor.embeddings(batch)  # [B, D (+ H)]
         open_set = predictor.open_set
         alone = embedding_alone(open_set, trained) if open_set else trained
-        if open_set is None:
-            out[CEILING].append(alone)
-        else:  # the space 05 enrols in: joint, or for an older calibration the embedding's, joined to colour
-            out[CEILING].append(open_set.project(trained) if open_set.joint or not open_set.colour
-                                else open_set.joined(trained))
+        out[CEILING].append(open_set.enrolment_space(trained) if open_set else alone)
         out["trained network, embedding alone"].append(alone)
         if started:
             out[START].append(started.embeddings(batch))
@@ -152,12 +148,11 @@ def embeddings_by(predictor: Predictor, untrained: Predictor, images: list[Image
 def embedding_alone(open_set: OpenSet, features: Tensor) -> Tensor:
     """Identity features [N, D (+ H)] → the calibration's projected space [N, K] as the embedding alone places
     them: in a joint space, with the colour part at the training pictures' mean, so that colour adds nothing."""
-    if not open_set.joint:
-        return open_set.project(features)
-    space = joint_features(features, open_set.colour)  # [N, D + H]
-    learned = len(open_set.center) - open_set.colour.dims
-    space[:, learned:] = open_set.center[learned:]
-    return F.normalize((space - open_set.center) @ open_set.whiten, dim=-1)
+    space = open_set.space(features)  # [N, D + H] in a joint space, else [N, D]
+    if open_set.joint:
+        learned = len(open_set.center) - open_set.colour.dims
+        space[:, learned:] = open_set.center[learned:]
+    return open_set.whitened(space)
 
 
 def untrained_like(predictor: Predictor, seed: int) -> Predictor:

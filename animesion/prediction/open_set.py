@@ -175,13 +175,19 @@ class OpenSet:
 
     def project(self, embeddings: Tensor) -> Tensor:
         """Identity features [N, D + H] of ``Predictor.identity`` (or, without colour, embeddings [N, D]) → unit
-        vectors [N, K] of the whitened space, where prototypes live. Outside a ``joint`` space the colour columns
-        are left out."""
+        vectors [N, K] of the whitened space, where prototypes live."""
+        return self.whitened(self.space(embeddings))
+
+    def space(self, embeddings: Tensor) -> Tensor:
+        """Identity features → the unit vectors [N, len(center)] that the centre and whitening apply to: joined to
+        colour in a ``joint`` space (:func:`joint_features`), else the embedding alone (colour columns left out)."""
         if self.joint:
-            features = joint_features(embeddings, self.colour)
-        else:
-            features = F.normalize(embeddings[:, :len(self.center)].float(), dim=-1)
-        return F.normalize((features - self.center) @ self.whiten, dim=-1)
+            return joint_features(embeddings, self.colour)
+        return F.normalize(embeddings[:, :len(self.center)].float(), dim=-1)
+
+    def whitened(self, space: Tensor) -> Tensor:
+        """Unit vectors of :meth:`space` [N, len(center)] → centred, whitened unit vectors [N, K]."""
+        return F.normalize((space - self.center) @ self.whiten, dim=-1)
 
     def joined(self, features: Tensor) -> Tensor:
         """Identity features [N, D + H] → unit vectors [N, K + H]: the projected embedding joined to the colour
@@ -190,14 +196,20 @@ class OpenSet:
         colour = F.normalize(features[:, len(self.center):].float(), dim=-1)  # [N, H]
         return F.normalize(torch.cat([self.project(features), self.colour.weight * colour], dim=1), dim=-1)
 
+    def enrolment_space(self, features: Tensor) -> Tensor:
+        """Identity features [N, D (+ H)] → the unit vectors enrolled characters are told apart by: the projected
+        space [N, K], or for a colour calibration written before ``joint``, joined to colour [N, K + H]."""
+        if self.colour is not None and not self.joint and features.shape[1] > len(self.center):
+            return self.joined(features)
+        return self.project(features)
+
     def enrolled(self, features: Tensor, labels: Tensor, names: list[str]) -> Prototypes:
         """The prototypes of characters enrolled from the identity features [N, D (+ H)] of their pictures
-        (labels [N] in ``0 … len(names)-1``), with their joined prototypes under a colour calibration."""
+        (labels [N] in ``0 … len(names)-1``), with their joined prototypes under an older colour calibration."""
         projected = self.project(features)
         gallery = prototypes_of(projected, labels, names)
-        scored = projected  # [N, K] or, under a colour calibration, [N, K + H]: what the gallery's scores compare
-        if self.colour is not None and not self.joint and features.shape[1] > len(self.center):
-            scored = self.joined(features)
+        scored = self.enrolment_space(features)  # what the gallery's scores compare
+        if scored.shape[1] != projected.shape[1]:  # joined to colour
             gallery.joined = prototypes_of(scored, labels, names).vectors
         if self.false_unknown is not None:
             gallery.genuine = left_one_out(scored, labels, len(names))

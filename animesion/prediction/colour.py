@@ -8,10 +8,10 @@ the centre of the picture keeps them and drops most of the background.
 
 :class:`ColourFeature` is that histogram, computed from the model's own input batch, so every path that
 embeds a picture (training's calibration, 05, the widgets, the ONNX fast path) computes the same one. The
-open set (:mod:`.open_set`) joins it to the projected embedding with a ``weight`` to tell enrolled
-characters apart; whether a picture is a trained character, an enrolled one or unknown stays the
-embedding's decision, since joined scores made the calibrated threshold call a third of the known pictures
-unknown.
+open set (:mod:`.open_set`, :func:`~.open_set.joint_features`) joins it to the unit embedding at a ``weight``
+and centres and whitens the two together: every prototype, trained or enrolled, and every threshold lives in
+that one space. (Calibrations written before it joined colour to the projected embedding, for enrolled
+characters only.)
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from safetensors.torch import load_file, save_file
 from animesion.config.evaluate import EvaluateConfig
 from animesion.config.inference import InferenceConfig
 from animesion.config.make_dataset import MakeDatasetConfig
+from animesion.config.train import TrainConfig
 from animesion.data.synthetic import SyntheticConfig, draw_sample
 from animesion.data.synthetic.characters import make_cast
 from animesion.errors import CheckpointError, ConfigError, DataError
@@ -29,6 +30,7 @@ from animesion.models.checkpoint import load_checkpoint
 from animesion.prediction.open_set import FALSE_UNKNOWN, UNKNOWN, OpenSet, calibrate, left_one_out, whitening
 from animesion.prediction.predictor import Predictor
 from animesion.training import train
+from animesion.training.run_dir import run_name
 from conftest import tiny_train_config
 
 CAST = 10  # characters 0–5 are trained, 6–7 enrolled from 5 pictures, 8–9 never seen
@@ -101,6 +103,38 @@ def test_each_gallery_gets_its_own_threshold_and_enrolling_costs_the_trained_cha
     # adding and selecting keep each character's leave-one-out scores
     both = galleries["tight"] + galleries["loose"].select([1])
     assert both.genuine.shape == (15,) and torch.equal(both.genuine[10:], galleries["loose"].genuine[5:])
+
+
+def test_a_larger_share_of_unknown_raises_both_kinds_of_threshold_and_is_stored():
+    torch.manual_seed(3)
+    axes = torch.eye(16)
+    train = F.normalize(axes[torch.arange(400) % 2] * 2 + torch.randn(400, 16) * 0.6, dim=-1)
+    labels = torch.arange(400) % 2
+    usual = calibrate(train[:200], labels[:200], train[200:], labels[200:], ["a", "b"])
+    wary = calibrate(train[:200], labels[:200], train[200:], labels[200:], ["a", "b"], false_unknown=0.4)
+    own = wary.scores(train[200:])[0].gather(1, labels[200:, None]).squeeze(1)
+    assert wary.false_unknown == 0.4 and (own < wary.threshold).float().mean() == pytest.approx(0.4, abs=0.02)
+    assert wary.threshold > usual.threshold
+    new = F.normalize(axes[4 + torch.arange(10) % 2] * 2 + torch.randn(10, 16) * 0.6, dim=-1)
+    gallery = wary.enrolled(new, torch.arange(10) % 2, ["c", "d"])
+    assert wary.gallery_threshold(gallery) == pytest.approx(float(torch.quantile(gallery.genuine, 0.4)))
+    assert wary.gallery_threshold(gallery) > usual.gallery_threshold(usual.enrolled(new, torch.arange(10) % 2,
+                                                                                     ["c", "d"]))
+    stored = OpenSet.from_stored(wary.to_tensors(), wary.to_meta(), ["a", "b"])
+    assert stored.false_unknown == 0.4 and stored.threshold == wary.threshold
+    # 03's parameter defaults to the package's share, and a share must be one
+    assert TrainConfig().false_unknown == FALSE_UNKNOWN
+    for bad in (0.0, 1.0):
+        with pytest.raises(ConfigError, match="false_unknown"):
+            TrainConfig(false_unknown=bad)
+
+
+def test_training_calibrates_at_03s_share_of_unknown_in_the_same_run_folder(tiny_dataset, tmp_path):
+    config = tiny_train_config(tiny_dataset, tmp_path, no_epochs=1, false_unknown=0.3)
+    assert run_name(config) == run_name(config.replace(false_unknown=FALSE_UNKNOWN))  # the weights are the same
+    result = train(config, progress=False)
+    open_set = Predictor.from_checkpoint(load_checkpoint(result.best_checkpoint), device="cpu").open_set
+    assert open_set.false_unknown == 0.3
 
 
 def test_a_calibration_written_before_per_gallery_thresholds_keeps_its_answers():

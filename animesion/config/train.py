@@ -86,9 +86,11 @@ class TrainConfig(Strict):
                           legacy="bce")
     tag_loss_weight: float = param(1.0, "weight of the tag loss against the class loss", legacy=1.0)
     tag_min_count: int = param(2, "tags on fewer train pictures than this are left out of the tag head", legacy=2)
-    # Enrolment and "unknown" (not an original flag; it changes the calibration, not the weights).
+    # Enrolment and "unknown" (not original flags; they change the calibration, not the weights).
     colour_weight: float = param(1.0, "weight of colour beside the embedding in telling characters apart (0: none)",
                                  legacy=0.0)
+    false_unknown: float = param(0.2, "share of known pictures that may be called unknown; more calls more never-seen "
+                                 "characters unknown", legacy=0.2)
     # The training recipe, named as timm's train.py flags (not original flags; their legacy values are the
     # original's recipe). parameters/train_recipe_original.yaml and train_recipe_modern.yaml set them all.
     opt: str = param("adamw", "optimizer, a timm name: adamw, lamb, sgd (Nesterov), momentum (the original's SGD), …",
@@ -161,6 +163,9 @@ class TrainConfig(Strict):
                       "head works for every model, the masked tags for vision+tags ViTs).")
         if self.colour_weight < 0:
             self.fail(f"colour_weight must be ≥ 0 (0: the embedding alone), got {self.colour_weight}.")
+        if not 0 < self.false_unknown < 1:
+            self.fail(f"false_unknown must lie strictly between 0 and 1 (a share of pictures), got "
+                      f"{self.false_unknown}.")
         if self.tag_loss_weight < 0 or self.tag_min_count < 1:
             self.fail(f"tag_loss_weight must be ≥ 0 and tag_min_count ≥ 1, got {self.tag_loss_weight} and "
                       f"{self.tag_min_count}.")

@@ -53,7 +53,7 @@ from .confidence import Confidence, fit_confidence
 # Share of the pictures of characters a model knows (trained or enrolled) that the thresholds let be called
 # unknown. Over 5 folds of holo20 in the space of embedding and colour (2026-12-08), 0.2 called 13% of the known
 # test pictures and 57% of the never-seen ones unknown (0.15: 9% and 41%; 0.25: 19% and 68%); across sources 14%
-# and 55% (0.15: 9% and 40%; 0.25: 20% and 67%), trained and enrolled alike.
+# and 55% (0.15: 9% and 40%; 0.25: 20% and 67%), trained and enrolled alike. 03's ``false_unknown`` (its default).
 FALSE_UNKNOWN = 0.2
 SHRINK = 0.1  # added to each principal direction's spread, as a share of their mean, before whitening
 # The same for the embedding joined to colour: over 5 folds of holo20, never-seen characters called unknown at
@@ -312,13 +312,15 @@ class OpenSet:
 
 
 def calibrate(train_embeddings: Tensor, train_labels: Tensor, val_embeddings: Tensor, val_labels: Tensor,
-              class_names: list[str], colour: ColourFeature | None = None) -> OpenSet:
+              class_names: list[str], colour: ColourFeature | None = None,
+              false_unknown: float = FALSE_UNKNOWN) -> OpenSet:
     """The open-set calibration of a model from the identity features of its training and validation pictures:
     their embeddings [N, D], or with ``colour``, the embeddings and colour histograms [N, D + H] of
     ``Predictor.identity`` (the space is then the joint one, :func:`joint_features`).
 
     The centre, the whitening and the prototypes come from the training pictures; the threshold lets
-    :data:`FALSE_UNKNOWN` of the validation pictures' scores to their own prototype fall below it, the
+    ``false_unknown`` of the validation pictures' scores to their own prototype fall below it (and the enrolled
+    characters' thresholds as much of their leave-one-out scores), the
     temperature is the one whose softmax gives their labels the highest likelihood, and the confidence curve
     is fitted to whether each was named right, by its best margin.
     """
@@ -332,12 +334,12 @@ def calibrate(train_embeddings: Tensor, train_labels: Tensor, val_embeddings: Te
     scores, _ = uncalibrated.scores(val_embeddings)  # [N_val, C]
     best, named = scores.max(dim=-1)
     own = scores.gather(1, val_labels[:, None]).squeeze(1)
-    threshold = float(torch.quantile(own, FALSE_UNKNOWN)) if len(own) else 0.0
+    threshold = float(torch.quantile(own, false_unknown)) if len(own) else 0.0
     coverage = float((best >= threshold).float().mean()) if len(scores) else 1.0
     losses = [F.cross_entropy(scores / t, val_labels).item() for t in TEMPERATURES] if len(scores) else [0.0]
     temperature = float(TEMPERATURES[int(torch.tensor(losses).argmin())])
     confidence = fit_confidence(best - threshold, named == val_labels)
-    return OpenSet(center, whiten, classes, threshold, temperature, coverage, confidence, colour, FALSE_UNKNOWN, joint)
+    return OpenSet(center, whiten, classes, threshold, temperature, coverage, confidence, colour, false_unknown, joint)
 
 
 __all__ = ["FALSE_UNKNOWN", "UNKNOWN", "OpenSet", "Prototypes", "Recognition", "calibrate", "joint_features",

@@ -44,7 +44,7 @@ def calibrate_best(session: Session, predictor: Predictor) -> Calibration:
         preds = predictor.predict_loader(loader, max_batches=s.max_steps, progress=False, embeddings=True)
         embedded[split] = gather_predictions(s.accelerator, preds)
     open_set = calibrate(embedded["train"].embeddings, embedded["train"].labels, embedded["val"].embeddings,
-                         embedded["val"].labels, s.data.class_names, predictor.colour)
+                         embedded["val"].labels, s.data.class_names, predictor.colour, s.config.false_unknown)
     log.info("open set: threshold %.3f (%.0f%% of the val pictures' scores to their own prototype below it) keeps "
              "%.0f%% of the %d val pictures (temperature %.3f); prototypes from %d train pictures", open_set.threshold,
              100 * open_set.false_unknown, 100 * open_set.coverage, len(embedded["val"].labels), open_set.temperature,

@@ -20,10 +20,12 @@ from ..paths import resolve_path
 
 # Parameters that do not change what is trained, so they do not change the run folder either: a run
 # resumed with ``resume=True``, more loader workers, another process count or another speed setting
-# (memory layout, compilation), or another weight of colour in the calibration, lands in the same folder.
+# (memory layout, compilation), or another weight of colour or share of unknown in the calibration, lands in the
+# same folder.
 NOT_IN_RUN_NAME = (
     "results_dir", "run_name", "log_freq", "no_cpu_workers", "save_checkpoint_freq", "resume", "keep_last",
     "tracker", "num_processes", "channels_last", "compile", "cache_images", "colour_weight",
+    "false_unknown",
 )
 
 

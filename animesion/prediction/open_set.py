@@ -57,7 +57,7 @@ from .confidence import Confidence, fit_confidence
 FALSE_UNKNOWN = 0.2
 SHRINK = 0.1  # added to each principal direction's spread, as a share of their mean, before whitening
 # The same for the embedding joined to colour: over 5 folds of holo20, never-seen characters called unknown at
-# 1 / 3 / 10: 56.6 / 57.2 / 57.5%, enrolled characters named right 77.9 / 76.5 / 74.9%, at 0.1 37% and 81%
+# 1 / 3 / 10: 56.6 / 57.2 / 57.5%, enrolled characters named right 77.9 / 76.5 / 74.9%, at 0.1 37% and 81%.
 JOINT_SHRINK = 3.0
 UNKNOWN = "unknown"
 TEMPERATURES = torch.logspace(-2.5, 0, 60)  # candidates for the softmax temperature of the scores
@@ -196,20 +196,24 @@ class OpenSet:
         colour = F.normalize(features[:, len(self.center):].float(), dim=-1)  # [N, H]
         return F.normalize(torch.cat([self.project(features), self.colour.weight * colour], dim=1), dim=-1)
 
+    def joins_colour_after(self, features: Tensor) -> bool:
+        """Whether enrolled characters are told apart by :meth:`joined`: a colour calibration written before
+        ``joint``, given identity features that carry the histogram."""
+        return self.colour is not None and not self.joint and features.shape[1] > len(self.center)
+
     def enrolment_space(self, features: Tensor) -> Tensor:
         """Identity features [N, D (+ H)] → the unit vectors enrolled characters are told apart by: the projected
         space [N, K], or for a colour calibration written before ``joint``, joined to colour [N, K + H]."""
-        if self.colour is not None and not self.joint and features.shape[1] > len(self.center):
-            return self.joined(features)
-        return self.project(features)
+        return self.joined(features) if self.joins_colour_after(features) else self.project(features)
 
     def enrolled(self, features: Tensor, labels: Tensor, names: list[str]) -> Prototypes:
         """The prototypes of characters enrolled from the identity features [N, D (+ H)] of their pictures
         (labels [N] in ``0 … len(names)-1``), with their joined prototypes under an older colour calibration."""
         projected = self.project(features)
         gallery = prototypes_of(projected, labels, names)
-        scored = self.enrolment_space(features)  # what the gallery's scores compare
-        if scored.shape[1] != projected.shape[1]:  # joined to colour
+        scored = projected  # what the gallery's scores compare: :meth:`enrolment_space`
+        if self.joins_colour_after(features):
+            scored = self.joined(features)
             gallery.joined = prototypes_of(scored, labels, names).vectors
         if self.false_unknown is not None:
             gallery.genuine = left_one_out(scored, labels, len(names))
@@ -325,11 +329,11 @@ def calibrate(train_embeddings: Tensor, train_labels: Tensor, val_embeddings: Te
     is fitted to whether each was named right, by its best margin.
     """
     joint = colour is not None
-    space = joint_features(train_embeddings, colour) if joint else train_embeddings
+    space = joint_features(train_embeddings, colour) if joint else F.normalize(train_embeddings.float(), dim=-1)
     center, whiten = whitening(space, JOINT_SHRINK if joint else SHRINK)
     uncalibrated = OpenSet(center, whiten, Prototypes(list(class_names), torch.empty(0)), 0.0, 1.0, colour=colour,
                            joint=joint)
-    classes = prototypes_of(uncalibrated.project(train_embeddings), train_labels, list(class_names))
+    classes = prototypes_of(uncalibrated.whitened(space), train_labels, list(class_names))  # [C, K]
     uncalibrated.classes = classes
     scores, _ = uncalibrated.scores(val_embeddings)  # [N_val, C]
     best, named = scores.max(dim=-1)
